@@ -1,0 +1,40 @@
+# The course's commands. `make book` and `make test` are the two that matter; both set up .venv/ first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export UV_COMPILE_BYTECODE := 1
+export PYTHONHASHSEED := 0
+ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
+
+.PHONY: setup book test serve release clean
+
+setup: $(STAMP)
+
+# Reinstall only when the pins or the package metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	@echo "Setting up $(VENV) with $(PYTHON) (pinned in requirements.lock)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --python $(BIN)/python --index-strategy unsafe-best-match --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	.ci/install-chromium
+	touch $(STAMP)
+
+book: setup
+	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
+	@echo "The book is in _build/html/index.html (make serve to preview it)."
+
+test: setup
+	$(BIN)/python -m pytest
+
+serve: book
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
+
+release: setup
+	@for assignment in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$assignment --force || exit 1; done
+
+clean:
+	rm -rf _build .grading

@@ -1,0 +1,234 @@
+"""The checks the tests use: call a graded function safely and compare it with the Keras oracle.
+
+Every check calls the function under :func:`convcourse.guard.hand_written`,
+on the case's own arrays, and then requires
+
+* an exact ``numpy.ndarray`` (no masked array, no subclass) of a float dtype,
+* the shape of the reference, finite values, within ``rtol=1e-4, atol=1e-4``
+  relative to the output's scale,
+* the inputs left unchanged.
+
+On failure the ``AssertionError`` names the function and the configuration,
+where the values differ and by how much and, where the result matches a known
+mistake (``mistakes``: name -> reference computed with that mistake), says so.
+
+Tamper resistance: the names below are bound when the module is first imported,
+which the locked first cell of every assignment does before any student code.
+A student cell that later replaces ``numpy.testing``, ``np.allclose``, ``np.abs``
+or a builtin does not reach them.
+"""
+
+import builtins as _builtins
+
+import numpy as _np
+
+from convcourse.guard import ForbiddenCallError, hand_written
+
+# Bound once, at import, so that later patches of builtins or NumPy names do not reach the checks.
+AssertionError = _builtins.AssertionError
+BaseException = _builtins.BaseException
+Exception = _builtins.Exception
+TypeError = _builtins.TypeError
+ValueError = _builtins.ValueError
+bool = _builtins.bool
+float = _builtins.float
+int = _builtins.int
+isinstance = _builtins.isinstance
+len = _builtins.len
+repr = _builtins.repr
+str = _builtins.str
+tuple = _builtins.tuple
+type = _builtins.type
+zip = _builtins.zip
+all = _builtins.all
+any = _builtins.any
+enumerate = _builtins.enumerate
+getattr = _builtins.getattr
+sorted = _builtins.sorted
+_ndarray = _np.ndarray
+_integer = _np.integer
+_absolute = _np.absolute
+_subtract = _np.subtract
+_multiply = _np.multiply
+_add = _np.add
+_greater = _np.greater
+_isfinite = _np.isfinite
+_argmax = _ndarray.argmax
+_unravel_index = _np.unravel_index
+_copy = _ndarray.copy
+
+RTOL = 1e-4
+ATOL = 1e-4
+
+
+def _function_name(function):
+    return getattr(function, "__name__", "the function")
+
+
+def _copies(case):
+    return [_copy(value) if type(value) is _ndarray else value for value in case.args]
+
+
+def _same_array(before, after):
+    return type(after) is _ndarray and before.shape == after.shape and bool((before == after).all())
+
+
+def call_graded(function, case):
+    """Call ``function(*case.args)`` under the hand-written guard; fail if it mutates an input or calls a forbidden routine."""
+    name = _function_name(function)
+    originals = _copies(case)
+    args = _copies(case)
+    with hand_written(name) as watch:
+        try:
+            result = function(*args)
+        except ForbiddenCallError as error:
+            raise AssertionError(f"{error}\n(configuration: {case.describe()})") from None
+    if watch.violations:
+        raise AssertionError(f"{watch.violations[0]}\n(configuration: {case.describe()})")
+    for arg_name, before, after in zip(case.names, originals, args):
+        if type(before) is _ndarray and not _same_array(before, after):
+            raise AssertionError(
+                f"{name} changed its input {arg_name!r}. A graded function must not modify its arguments: "
+                f"work on a copy (for example np.pad or x.astype(float) make new arrays).\n"
+                f"(configuration: {case.describe()})"
+            )
+    return result
+
+
+def _shape_hint(actual_shape, expected_shape):
+    if len(actual_shape) != len(expected_shape):
+        return f"the result has {len(actual_shape)} axes, the reference {len(expected_shape)}"
+    if sorted(actual_shape) == sorted(expected_shape):
+        return "the axes are in the wrong order (images are channels-last: (N, H, W, C))"
+    diffs = [a - e for a, e in zip(actual_shape, expected_shape)]
+    if all(-2 <= d <= 2 for d in diffs):
+        return "an off-by-one in the output size (count the positions where the window fits)"
+    return None
+
+
+def array_difference(actual, expected):
+    """Why ``actual`` is not ``expected`` (a sentence), or ``None`` when it matches within tolerance."""
+    if type(actual) is not _ndarray:
+        kind = type(actual)
+        if isinstance(actual, _ndarray):
+            return (f"it returned a {kind.__module__}.{kind.__name__}, a subclass of numpy.ndarray; "
+                    "return a plain numpy.ndarray (np.asarray(result))")
+        return f"it returned {kind.__name__}, not a numpy.ndarray"
+    if actual.dtype.kind != "f":
+        return f"it returned an array of dtype {actual.dtype}; return floats"
+    if actual.shape != expected.shape:
+        hint = _shape_hint(actual.shape, expected.shape)
+        return f"it returned shape {actual.shape}, Keras gives {expected.shape}" + (f" — likely {hint}" if hint else "")
+    if actual.size == 0:
+        return None
+    finite = _isfinite(actual)
+    if not bool(finite.all()):
+        where = tuple(int(i) for i in _unravel_index(int(_argmax(~finite)), actual.shape))
+        return f"it returned {actual[where]!r} at index {where}"
+    error = _absolute(_subtract(actual.astype(_np.float64), expected))
+    scale = float(_absolute(expected).max())
+    tolerance = _add(ATOL * (scale if scale > 1.0 else 1.0), _multiply(RTOL, _absolute(expected)))
+    wrong = _greater(error, tolerance)
+    if not bool(wrong.any()):
+        return None
+    where = tuple(int(i) for i in _unravel_index(int(_argmax(_subtract(error, tolerance))), actual.shape))
+    return (
+        f"at index {where} it returned {float(actual[where]):.6g}, Keras gives {float(expected[where]):.6g} "
+        f"(off by {float(error[where]):.3g}; {int(wrong.sum())} of {actual.size} values are off)"
+    )
+
+
+def _diagnose(actual, case, mistakes):
+    for description, mistaken in mistakes.items():
+        try:
+            reference = mistaken(*_copies(case))
+        except Exception:
+            continue
+        if reference is not None and array_difference(actual, reference) is None:
+            return f"\nThis is exactly what you get if {description}."
+    return ""
+
+
+def check_against_reference(function, cases, reference, mistakes=None):
+    """Require ``function(*case.args)`` to match ``reference(*case.args)`` for every case.
+
+    ``reference`` is a Keras-backed function (:mod:`convcourse.oracle`); ``mistakes`` maps a
+    description ("the kernel is flipped") to the reference computed with that mistake.
+    """
+    name = _function_name(function)
+    for number, case in enumerate(cases, start=1):
+        expected = _np.asarray(reference(*_copies(case)), dtype=_np.float64)
+        actual = call_graded(function, case)
+        problem = array_difference(actual, expected)
+        if problem is not None:
+            diagnosis = _diagnose(actual, case, mistakes or {})
+            raise AssertionError(
+                f"{name} is wrong in configuration {number} of {len(cases)} ({case.describe()}): "
+                f"{problem}.{diagnosis}"
+            )
+    return None
+
+
+def check_integer_results(function, cases, reference):
+    """Require ``function(*case.args)`` to return the integer ``reference(*case.args)`` for every case."""
+    name = _function_name(function)
+    for number, case in enumerate(cases, start=1):
+        expected = reference(*_copies(case))
+        actual = call_graded(function, case)
+        if isinstance(actual, bool) or not isinstance(actual, (int, _integer)):
+            raise AssertionError(
+                f"{name}({case.describe()}) returned {actual!r} of type {type(actual).__name__}; return an int"
+            )
+        if int(actual) != expected:
+            raise AssertionError(
+                f"{name} is wrong in configuration {number} of {len(cases)}: {name}({case.describe()}) "
+                f"returned {int(actual)}, Keras gives {expected}"
+            )
+    return None
+
+
+def check_rejects(function, case, argument_names, reason):
+    """Require ``function(*case.args)`` to raise ``ValueError`` or ``TypeError`` whose message names one of
+    ``argument_names``; ``reason`` says what is wrong with the arguments."""
+    name = _function_name(function)
+    try:
+        result = call_graded(function, case)
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if not any(argument in message for argument in argument_names):
+            raise AssertionError(
+                f"{name} raised {type(error).__name__}({message!r}) for {reason}; the message should name "
+                f"the argument ({' or '.join(argument_names)})"
+            ) from None
+        return
+    except AssertionError:
+        raise
+    except BaseException as error:
+        raise AssertionError(
+            f"{name} raised {type(error).__name__} for {reason} ({case.describe()}); "
+            "raise ValueError (or TypeError for a wrong type) with a message that names the argument"
+        ) from None
+    shape = getattr(result, "shape", None)
+    raise AssertionError(
+        f"{name} returned {type(result).__name__}{'' if shape is None else f' of shape {shape}'} for {reason} "
+        f"({case.describe()}); it should raise ValueError naming {' or '.join(argument_names)}"
+    )
+
+
+def check_example(function, names, args, expected):
+    """The visible tests' check: ``function(*args)`` on one small worked example must give ``expected``."""
+    from convcourse.cases import Case
+
+    case = Case(tuple(names), tuple(args))
+    actual = call_graded(function, case)
+    if isinstance(expected, (int, _integer)):
+        if isinstance(actual, bool) or not isinstance(actual, (int, _integer)) or int(actual) != int(expected):
+            raise AssertionError(f"{_function_name(function)}({case.describe()}) returned {actual!r}, expected {expected!r}")
+        return
+    expected = _np.asarray(expected, dtype=_np.float64)
+    problem = array_difference(actual, expected)
+    if problem is not None:
+        raise AssertionError(
+            f"{_function_name(function)}({case.describe()}): {problem.replace('Keras gives', 'expected')}.\n"
+            f"expected:\n{expected}\nyou returned:\n{actual!r}"
+        )

@@ -1,0 +1,42 @@
+"""nbgrader preprocessor for student feedback: it explains failures without revealing hidden tests.
+
+In every autograded test cell the ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``
+region is replaced by one comment line, and every error output keeps only its last
+line (``AssertionError: conv2d is wrong in configuration 3 of 60 ...``): tracebacks
+quote the source lines they pass through, hidden ones included.
+"""
+
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+HIDDEN_NOTICE = "# (hidden tests: their results are shown below, their code is not)"
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Replace hidden test regions and reduce tracebacks to their final ``ename: evalue`` line."""
+
+    begin_marker = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end_marker = Unicode("END HIDDEN TESTS").tag(config=True)
+
+    def _without_hidden_region(self, source):
+        lines, hidden = [], False
+        for line in source.split("\n"):
+            if self.begin_marker in line:
+                hidden = True
+                lines.append(line[: len(line) - len(line.lstrip())] + HIDDEN_NOTICE)
+            elif self.end_marker in line:
+                hidden = False
+            elif not hidden:
+                lines.append(line)
+        return "\n".join(lines)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if utils.is_grade(cell) or self.begin_marker in cell.source:
+            cell.source = self._without_hidden_region(cell.source)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

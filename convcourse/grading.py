@@ -1,0 +1,128 @@
+"""Grading through the real nbgrader commands: course folders, submissions, autograding, scores.
+
+Used by the instructor's flow and by the tests. A *course root* is a folder with
+``nbgrader_config.py`` and ``solutions/``; nbgrader's own commands run inside it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def nbgrader(course_root, *arguments, timeout=None, log=None):
+    """Run ``nbgrader <arguments>`` in ``course_root`` with this interpreter; raise with its output if it fails."""
+    # nbgrader calls the ``alembic`` and ``jupyter`` scripts that sit beside this interpreter.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    environment = dict(os.environ, PATH=path, CONVCOURSE_GRADING_DIR=str(Path(course_root) / ".grading"))
+    completed = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=environment,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if log is not None:
+        log.write(completed.stdout + completed.stderr)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"nbgrader {' '.join(arguments)} failed with exit code {completed.returncode}:\n"
+            f"{completed.stdout}\n{completed.stderr}"
+        )
+    return completed
+
+
+def prepare_course(course_root, assignments=None, repo_root=REPO_ROOT):
+    """Copy ``nbgrader_config.py`` and the solutions of ``assignments`` (all by default) into ``course_root``."""
+    course_root = Path(course_root)
+    course_root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(repo_root) / "nbgrader_config.py", course_root / "nbgrader_config.py")
+    for source in sorted((Path(repo_root) / "solutions").iterdir()):
+        if source.is_dir() and (assignments is None or source.name in assignments):
+            shutil.copytree(source, course_root / "solutions" / source.name, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return course_root
+
+
+def generate_assignment(course_root, assignment):
+    """``nbgrader generate_assignment``: the release in ``exercises/`` and the hidden tests in the gradebook."""
+    nbgrader(course_root, "generate_assignment", assignment, "--force")
+    return Path(course_root) / "exercises" / assignment / f"{assignment}.ipynb"
+
+
+def submission_path(course_root, assignment, student):
+    return Path(course_root) / ".grading" / "submitted" / student / assignment / f"{assignment}.ipynb"
+
+
+def submit(course_root, assignment, student, notebook):
+    """Place ``notebook`` (a path or a notebook node) as ``student``'s submission, as ``nbgrader collect`` would."""
+    target = submission_path(course_root, assignment, student)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(notebook, (str, os.PathLike)):
+        shutil.copy(notebook, target)
+    else:
+        nbformat.write(notebook, target)
+    return target
+
+
+def autograde(course_root, assignment, students, workers=1, log=None):
+    """``nbgrader autograde`` each student's submission, ``workers`` notebooks at a time, into one gradebook.
+
+    Every run writes only its own submission's rows, so the grades equal those of a sequential run.
+    """
+    def grade(student):
+        return nbgrader(course_root, "autograde", assignment, "--force", f"--student={student}", log=log)
+
+    if workers <= 1:
+        for student in students:
+            grade(student)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(grade, students))
+
+
+def scores(course_root, assignment):
+    """``{student: {grade_id: (score, max_score)}}`` for every graded test cell, read from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    results = {}
+    with Gradebook(f"sqlite:///{Path(course_root) / '.grading' / 'gradebook.db'}") as gradebook:
+        for submission in gradebook.assignment_submissions(assignment):
+            grades = {}
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    if grade.auto_score is not None or grade.max_score:
+                        grades[grade.name] = (float(grade.score), float(grade.max_score))
+            results[submission.student.id] = grades
+    return results
+
+
+def student_notebook(release_notebook, answers):
+    """The release notebook with the answer cells in ``answers`` (``{grade_id: source}``) filled in."""
+    notebook = nbformat.read(release_notebook, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
+
+
+def solution_answers(solution_notebook):
+    """``{grade_id: source}`` of the answer cells of an instructor notebook, solution markers removed."""
+    notebook = nbformat.read(solution_notebook, as_version=4)
+    answers = {}
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            lines = [line for line in cell.source.split("\n")
+                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
+            answers[meta["grade_id"]] = "\n".join(lines)
+    return answers
+
+
+def dump_scores(results, path):
+    Path(path).write_text(json.dumps(results, indent=1, sort_keys=True))

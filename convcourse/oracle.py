@@ -1,0 +1,88 @@
+"""The Keras oracle: run a real Keras layer with given weights on given inputs.
+
+Every function takes NumPy arrays in the course's layouts (channels-last images
+``(N, H, W, C)``, 1-D batches ``(N, L, C)``, Keras kernel layouts) and returns a
+``float64`` NumPy array. Layers run in ``float64`` so that the reference is far
+more precise than the tolerance the tests allow.
+"""
+
+import numpy as np
+
+DTYPE = "float64"
+
+
+def _keras():
+    import keras
+
+    return keras
+
+
+def run_keras_layer(layer, x, weights=None):
+    """Build ``layer`` for the shape of ``x``, set ``weights`` (a list, as ``set_weights``), return ``layer(x)``."""
+    x = np.asarray(x, dtype=DTYPE)
+    layer.build(x.shape)
+    if weights is not None:
+        layer.set_weights([np.asarray(w, dtype=DTYPE) for w in weights])
+    return np.asarray(layer(x), dtype=np.float64)
+
+
+def _conv_weights(kernel, bias):
+    return [kernel] if bias is None else [kernel, bias]
+
+
+def keras_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+    """``Conv2D``: ``x (N, H, W, C_in)``, ``kernel (kh, kw, C_in, C_out)``, ``bias (C_out,)`` or ``None``."""
+    kernel = np.asarray(kernel)
+    layer = _keras().layers.Conv2D(
+        filters=kernel.shape[3], kernel_size=kernel.shape[:2], strides=strides, padding=padding,
+        dilation_rate=dilation_rate, use_bias=bias is not None, dtype=DTYPE,
+    )
+    return run_keras_layer(layer, x, _conv_weights(kernel, bias))
+
+
+def keras_conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+    """``Conv1D``: ``x (N, L, C_in)``, ``kernel (k, C_in, C_out)``, ``bias (C_out,)`` or ``None``."""
+    kernel = np.asarray(kernel)
+    layer = _keras().layers.Conv1D(
+        filters=kernel.shape[2], kernel_size=kernel.shape[0], strides=strides, padding=padding,
+        dilation_rate=dilation_rate, use_bias=bias is not None, dtype=DTYPE,
+    )
+    return run_keras_layer(layer, x, _conv_weights(kernel, bias))
+
+
+def keras_conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None, dilation_rate=1):
+    """``Conv2DTranspose``: ``x (N, H, W, C_in)``, ``kernel (kh, kw, C_out, C_in)``, ``bias (C_out,)`` or ``None``."""
+    kernel = np.asarray(kernel)
+    layer = _keras().layers.Conv2DTranspose(
+        filters=kernel.shape[2], kernel_size=kernel.shape[:2], strides=strides, padding=padding,
+        output_padding=output_padding, dilation_rate=dilation_rate, use_bias=bias is not None, dtype=DTYPE,
+    )
+    return run_keras_layer(layer, x, _conv_weights(kernel, bias))
+
+
+def keras_pool2d(x, kind, pool_size=2, strides=None, padding="valid"):
+    """``MaxPooling2D`` (``kind='max'``) or ``AveragePooling2D`` (``kind='avg'``) on ``x (N, H, W, C)``."""
+    layers = _keras().layers
+    classes = {"max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
+    if kind not in classes:
+        raise ValueError(f"kind must be 'max' or 'avg', got {kind!r}")
+    layer = classes[kind](pool_size=pool_size, strides=strides, padding=padding, dtype=DTYPE)
+    return run_keras_layer(layer, x)
+
+
+def keras_output_shape(layer_class, input_shape, **config):
+    """The output shape Keras computes for ``layer_class(**config)`` on ``input_shape`` (batch included)."""
+    return tuple(layer_class(**config).compute_output_shape(tuple(input_shape)))
+
+
+def keras_corr2d(image, kernel):
+    """``Conv2D(1, (kh, kw), use_bias=False)`` on one single-channel ``image (H, W)``: the valid cross-correlation."""
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    return keras_conv2d(image[None, :, :, None], kernel[:, :, None, None])[0, :, :, 0]
+
+
+def keras_conv_params(kernel_size, in_channels, filters, use_bias=True):
+    """``Conv2D(filters, kernel_size, use_bias=use_bias).count_params()`` on ``in_channels`` input channels."""
+    layer = _keras().layers.Conv2D(filters=filters, kernel_size=kernel_size, use_bias=use_bias)
+    layer.build((None, None, None, in_channels))
+    return int(layer.count_params())

@@ -1,0 +1,71 @@
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from convcourse import grading
+
+from corpus import REPO, corpus
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def _student_notebook(submission, release, answers):
+    if submission.kind == "release":
+        return nbformat.read(release, as_version=4)
+    changed = dict(answers)
+    if submission.kind in ("wrong", "correct"):
+        changed[submission.function] = submission.source
+    return grading.student_notebook(release, changed)
+
+
+class GradedAssignment:
+    """One assignment generated and autograded through nbgrader, with all its corpus submissions."""
+
+    def __init__(self, assignment, root):
+        self.assignment = assignment
+        self.root = grading.prepare_course(root, [assignment])
+        self.release = grading.generate_assignment(self.root, assignment)
+        solution = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+        self.answer_ids = list(grading.solution_answers(solution))
+        self.submissions = corpus(assignment)
+        answers = grading.solution_answers(solution)
+        for submission in self.submissions:
+            grading.submit(self.root, assignment, submission.student,
+                           _student_notebook(submission, self.release, answers))
+        grading.autograde(self.root, assignment, [s.student for s in self.submissions],
+                          workers=max(os.cpu_count() or 1, 2))
+        self.scores = grading.scores(self.root, assignment)
+
+    def autograded_notebook(self, student):
+        path = self.root / ".grading" / "autograded" / student / self.assignment / f"{self.assignment}.ipynb"
+        return nbformat.read(path, as_version=4)
+
+    def explain(self, student):
+        """The error lines of a student's autograded notebook, for assertion messages."""
+        lines = []
+        for cell in self.autograded_notebook(student).cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                    lines.append(f"  {grade_id}: {output.ename}: {output.evalue[:300]}")
+        return "\n".join(lines) or "  (no errors)"
+
+
+_GRADED = {}
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    def get(assignment):
+        if assignment not in _GRADED:
+            _GRADED[assignment] = GradedAssignment(assignment, tmp_path_factory.mktemp(assignment))
+            artefacts = Path(os.environ.get("CONVCOURSE_ARTEFACTS", REPO / "test-artifacts"))
+            artefacts.mkdir(exist_ok=True)
+            (artefacts / f"scores-{assignment}.json").write_text(json.dumps(_GRADED[assignment].scores, indent=1))
+        return _GRADED[assignment]
+
+    return get
