@@ -1,0 +1,147 @@
+"""Unit tests of convcourse.checks: what passes, what fails, and what the messages say."""
+
+import builtins
+
+import numpy as np
+import numpy.testing
+import pytest
+
+from convcourse.cases import Case, conv2d_cases
+from convcourse.checks import (
+    array_difference,
+    check_against_reference,
+    check_example,
+    check_integer_results,
+    check_rejects,
+)
+from convcourse.mistakes import conv_mistakes, flipped_kernel
+from convcourse.oracle import keras_conv2d, keras_corr2d
+
+
+def einsum_conv2d(x, kernel, bias=None):
+    windows = np.lib.stride_tricks.sliding_window_view(x, kernel.shape[:2], axis=(1, 2))
+    out = np.einsum("nhwcab,abcf->nhwf", windows, kernel)
+    return out if bias is None else out + bias
+
+
+def loop_corr2d(image, kernel):
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = (image[i:i + kh, j:j + kw] * kernel).sum()
+    return out
+
+
+CASES = conv2d_cases(12, seed=5)
+
+
+def test_a_correct_function_passes():
+    check_against_reference(einsum_conv2d, CASES, keras_conv2d, conv_mistakes(keras_conv2d))
+
+
+def test_float32_results_pass():
+    check_against_reference(lambda *a: einsum_conv2d(*a).astype(np.float32), CASES, keras_conv2d)
+
+
+def test_flipped_kernel_is_named():
+    def convolution(image, kernel):
+        return loop_corr2d(image, kernel[::-1, ::-1])
+
+    cases = [Case(("image", "kernel"), (np.arange(12.0).reshape(3, 4), np.array([[1.0, 2.0], [3.0, 5.0]])))]
+    with pytest.raises(AssertionError, match="the kernel is flipped"):
+        check_against_reference(convolution, cases, keras_corr2d, flipped_kernel(keras_corr2d))
+
+
+def test_missing_bias_is_named():
+    cases = conv2d_cases(4, seed=1, use_bias=True)
+    with pytest.raises(AssertionError, match="the bias is left out"):
+        check_against_reference(lambda x, k, b: einsum_conv2d(x, k), cases, keras_conv2d, conv_mistakes(keras_conv2d))
+
+
+def test_message_names_configuration_index_and_values():
+    with pytest.raises(AssertionError) as failure:
+        check_against_reference(lambda x, k, b: einsum_conv2d(x, k, b) + 1.0, CASES, keras_conv2d)
+    message = str(failure.value)
+    assert "configuration 1 of 12" in message
+    assert "x of shape" in message and "at index" in message and "Keras gives" in message
+
+
+def test_off_by_one_shape_is_explained():
+    def short(x, kernel, bias):
+        return einsum_conv2d(x, kernel, bias)[:, :-1]
+
+    cases = conv2d_cases(3, seed=2)
+    cases = [c for c in cases if c["x"].shape[1] > c["kernel"].shape[0]]
+    with pytest.raises(AssertionError, match="off-by-one"):
+        check_against_reference(short, cases, keras_conv2d)
+
+
+def test_swapped_axes_are_explained():
+    assert "wrong order" in array_difference(np.zeros((1, 3, 2, 4), dtype=float), np.zeros((1, 2, 3, 4)))
+
+
+@pytest.mark.parametrize("returned, expected_words", [
+    (np.ma.masked_all((2, 2)), "subclass of numpy.ndarray"),
+    ([[0.0, 0.0], [0.0, 0.0]], "not a numpy.ndarray"),
+    (np.zeros((2, 2), dtype=int), "dtype int64"),
+    (np.full((2, 2), np.nan), "nan"),
+])
+def test_wrong_kinds_of_result_fail(returned, expected_words):
+    assert expected_words in array_difference(returned, np.zeros((2, 2)))
+
+
+def test_mutated_input_fails():
+    def mutating(x, kernel, bias):
+        x[...] = 0.0
+        return einsum_conv2d(x, kernel, bias)
+
+    with pytest.raises(AssertionError, match="changed its input 'x'"):
+        check_against_reference(mutating, CASES[:1], keras_conv2d)
+
+
+def test_patched_numpy_and_builtins_do_not_fool_the_checks(monkeypatch):
+    always = lambda *a, **k: True  # noqa: E731
+    monkeypatch.setattr(numpy.testing, "assert_allclose", always)
+    monkeypatch.setattr(np, "allclose", always)
+    monkeypatch.setattr(np, "abs", lambda a: np.zeros(np.shape(a)))
+    monkeypatch.setattr(np, "absolute", lambda a: np.zeros(np.shape(a)))
+    monkeypatch.setattr(builtins, "abs", lambda a: 0)
+    with pytest.raises(AssertionError, match="at index"):
+        check_against_reference(lambda x, k, b: np.zeros_like(einsum_conv2d(x, k, b)), CASES[:2], keras_conv2d)
+
+
+def test_integer_results():
+    cases = [Case(("a",), (3,)), Case(("a",), (4,))]
+    check_integer_results(lambda a: np.int64(a * 2), cases, lambda a: a * 2)
+    with pytest.raises(AssertionError, match="return an int"):
+        check_integer_results(lambda a: float(a * 2), cases, lambda a: a * 2)
+    with pytest.raises(AssertionError, match="returned 7, Keras gives 6"):
+        check_integer_results(lambda a: a * 2 + 1, cases, lambda a: a * 2)
+
+
+def test_rejects_requires_a_named_value_error():
+    case = Case(("image", "kernel"), (np.ones((2, 2)), np.ones((3, 3))))
+
+    def names_it(image, kernel):
+        raise ValueError("kernel larger than image")
+
+    def vague(image, kernel):
+        raise ValueError("bad")
+
+    def index_error(image, kernel):
+        return image[5]
+
+    check_rejects(names_it, case, ["image", "kernel"], "a kernel larger than the image")
+    with pytest.raises(AssertionError, match="should name the argument"):
+        check_rejects(vague, case, ["image", "kernel"], "a kernel larger than the image")
+    with pytest.raises(AssertionError, match="raised IndexError"):
+        check_rejects(index_error, case, ["image", "kernel"], "a kernel larger than the image")
+    with pytest.raises(AssertionError, match="returned ndarray of shape"):
+        check_rejects(lambda image, kernel: np.zeros((0, 0)), case, ["kernel"], "a kernel larger than the image")
+
+
+def test_check_example_shows_expected_and_actual():
+    with pytest.raises(AssertionError, match="expected:"):
+        check_example(loop_corr2d, ["image", "kernel"], [np.ones((2, 2)), np.ones((1, 1))], [[1.0, 1.0], [1.0, 2.0]])
+    check_example(loop_corr2d, ["image", "kernel"], [np.ones((2, 2)), np.ones((1, 1))], np.ones((2, 2)))

@@ -1,0 +1,56 @@
+"""Unit tests of convcourse.guard: library routines are refused while a graded function runs, and only then."""
+
+import numpy as np
+import pytest
+
+from convcourse.cases import Case
+from convcourse.checks import call_graded
+from convcourse.guard import ForbiddenCallError, hand_written
+
+
+def test_numpy_convolve_is_refused_with_a_clear_message():
+    with pytest.raises(ForbiddenCallError, match="f called np.convolve. Graded functions must be written by hand"):
+        with hand_written("f"):
+            np.convolve([1.0, 2.0], [1.0])
+
+
+def test_routines_work_again_afterwards():
+    with pytest.raises(ForbiddenCallError):
+        with hand_written("f"):
+            np.correlate([1.0, 2.0], [1.0])
+    assert np.convolve([1.0, 2.0], [1.0]).tolist() == [1.0, 2.0]
+
+
+def test_scipy_signal_imported_before_is_refused():
+    from scipy.signal import correlate2d
+
+    with pytest.raises(ForbiddenCallError, match="scipy.signal"):
+        with hand_written("corr2d"):
+            correlate2d(np.ones((3, 3)), np.ones((2, 2)), mode="valid")
+
+
+def test_keras_is_refused():
+    import keras
+
+    with pytest.raises(ForbiddenCallError, match="Keras|TensorFlow"):
+        with hand_written("conv2d"):
+            keras.layers.Conv2D(1, 2)
+
+
+def test_a_swallowed_refusal_is_still_reported():
+    def sneaky(x):
+        try:
+            return np.convolve(x, [1.0])
+        except Exception:
+            return x.copy()
+
+    with pytest.raises(AssertionError, match="sneaky called np.convolve"):
+        call_graded(sneaky, Case(("x",), (np.ones(3),)))
+
+
+def test_plain_numpy_is_allowed():
+    def fine(x):
+        padded = np.pad(x, 1)
+        return np.einsum("i,i->", padded, padded) + np.lib.stride_tricks.sliding_window_view(x, 2).sum()
+
+    assert call_graded(fine, Case(("x",), (np.ones(3),))) == 7.0
