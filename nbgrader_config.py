@@ -6,15 +6,21 @@ Grading artefacts (submissions, autograded notebooks, feedback, the gradebook) l
 
 import os
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades,
+)
 
+from convcourse.execute import ResilientExecute
 from convcourse.feedback import HideHiddenTests
+from convcourse.sandbox import KERNEL_NAME, install_kernel_spec
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 GRADING = os.environ.get("CONVCOURSE_GRADING_DIR", os.path.join(COURSE_ROOT, ".grading"))
 
+# Private to the grader: submissions run as another user and must not read the gradebook or each other.
 os.makedirs(GRADING, exist_ok=True)
+os.chmod(GRADING, 0o700)
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config when it loads this file)
 
@@ -29,6 +35,18 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 
 # Each assignment is one notebook named after its folder.
 c.CourseDirectory.notebook_id = "*"
+
+# Submissions run in the grading sandbox: resource limits and, when grading as root, the user nobody
+# (convcourse/sandbox.py). Its kernel spec lives in the grading folder.
+install_kernel_spec(GRADING)
+os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [GRADING, os.environ.get("JUPYTER_PATH")]))
+c.Execute.kernel_name = KERNEL_NAME
+
+# A dead or stuck kernel costs the student the cells it affects, never the whole notebook or the batch.
+c.Autograde.autograde_preprocessors = [
+    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
 
 # A cell that runs longer than this is interrupted and loses its points; the rest of the notebook still runs.
 c.Execute.timeout = 120

@@ -1,0 +1,96 @@
+"""An nbgrader ``Execute`` preprocessor that survives what a hostile or broken submission does to its kernel.
+
+nbgrader gives up on the whole notebook when the kernel dies (``os._exit``, a crash, the memory limit) or
+stops answering after a timed-out cell (a loop that swallows ``KeyboardInterrupt``). Then the student gets
+no grade at all. Here the cell that did it gets an error output that says what happened, the kernel is
+restarted, the notebook's earlier non-test cells (setup and answers) are run again quietly, and grading
+goes on; if the kernel cannot be brought back, every remaining code cell gets an error output instead.
+Either way the student's test cells are scored and the reason is in the autograded notebook and feedback.
+"""
+
+import asyncio
+import copy
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+KERNEL_DIED = ("KernelDied", "the kernel died while running this cell (os._exit, a crash, or the memory limit); "
+               "it was restarted and your earlier cells were run again")
+KERNEL_STUCK = ("KernelUnresponsive", "this cell ran past the time limit and ignored the interrupt; "
+                "the kernel was restarted and your earlier cells were run again")
+NOT_RUN = ("NotRun", "not run: the kernel could not be restarted after an earlier cell ({reason})")
+
+
+def _error_output(ename, evalue):
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class ResilientExecute(Execute):
+    """``Execute`` that restarts a dead or stuck kernel and carries on with the next cell."""
+
+    interrupt_grace = Integer(10, help="Seconds a kernel has to answer after a timeout interrupt.").tag(config=True)
+    max_restarts = Integer(3, help="Kernel restarts allowed in one notebook before the rest is not run.").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._notebook = nb
+        self._restarts = 0
+        self._lost_reason = None
+        return super().preprocess(nb, resources, km)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if not await self._kernel_answers(self.interrupt_grace):
+            raise _KernelStuck()
+        return reply
+
+    async def _kernel_answers(self, seconds):
+        """Does the kernel answer a shell request within ``seconds``? (A kernel still looping does not.)"""
+        msg_id = self.kc.kernel_info()
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            try:
+                reply = await self.kc.shell_channel.get_msg(timeout=remaining)
+            except Exception:
+                return False
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if self._lost_reason is not None:
+            cell.outputs = [_error_output(NOT_RUN[0], NOT_RUN[1].format(reason=self._lost_reason))]
+            return cell
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except (DeadKernelError, _KernelStuck, CellTimeoutError) as problem:
+            ename, evalue = KERNEL_DIED if isinstance(problem, DeadKernelError) else KERNEL_STUCK
+            self.log.warning("Cell %s: %s; restarting the kernel", cell_index, ename)
+            cell.outputs = [_error_output(ename, evalue)]
+            await self._recover(cell_index, ename)
+            return cell
+
+    async def _recover(self, failed_index, reason):
+        self._restarts += 1
+        if self._restarts > self.max_restarts:
+            self._lost_reason = f"{reason}, {self.max_restarts} restarts already"
+            return
+        try:
+            await self.km.restart_kernel(now=True)
+            await self.kc.wait_for_ready(timeout=self.startup_timeout)
+            for index, earlier in enumerate(self._notebook.cells[:failed_index]):
+                if earlier.cell_type == "code" and not utils.is_grade(earlier) and earlier.source.strip():
+                    await super().async_execute_cell(copy.deepcopy(earlier), index, store_history=False)
+        except (DeadKernelError, _KernelStuck, CellTimeoutError, RuntimeError, asyncio.TimeoutError) as problem:
+            self.log.warning("The kernel could not be recovered: %s", problem)
+            self._lost_reason = reason
+
+
+class _KernelStuck(Exception):
+    """The kernel ignored the interrupt sent after a timeout."""

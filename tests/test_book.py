@@ -1,0 +1,76 @@
+"""The book: builds with warnings as errors, publishes chapters and exercises, never solutions or hidden tests,
+and asks nothing of the network."""
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from corpus import ASSIGNMENTS, REPO
+
+pytestmark = pytest.mark.slow
+
+
+def _text(page):
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    """The HTML book, built from a copy of the repository with warnings as errors."""
+    source = tmp_path_factory.mktemp("book-source")
+    for name in ("_config.yml", "_toc.yml", "README.md", "glossary.md", "bibliography.md", "references.bib"):
+        shutil.copy(REPO / name, source / name)
+    for folder in ("chapters", "exercises", "solutions", "tests"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    completed = subprocess.run([str(jupyter_book), "build", str(source), "--warningiserror", "--keep-going"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, f"the book build failed:\n{completed.stdout[-5000:]}\n{completed.stderr[-5000:]}"
+    return source / "_build" / "html"
+
+
+def test_every_chapter_and_exercise_is_published(book):
+    for chapter in sorted((REPO / "chapters").glob("*.ipynb")):
+        assert (book / "chapters" / f"{chapter.stem}.html").exists(), chapter.name
+    for assignment in ASSIGNMENTS:
+        page = book / "exercises" / assignment / f"{assignment}.html"
+        assert page.exists(), assignment
+        assert "YOUR CODE HERE" in _text(page)
+    assert (book / "glossary.html").exists() and (book / "bibliography.html").exists()
+
+
+def test_no_solutions_tests_or_grading_files_are_published(book):
+    published = {p.relative_to(book).parts[0] for p in book.rglob("*")}
+    assert not published & {"solutions", "tests", ".grading", "benchmarks"}
+    secret_lines = set()
+    for assignment in ASSIGNMENTS:
+        notebook = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            for marker in ("SOLUTION", "HIDDEN TESTS"):
+                for block in re.findall(rf"### BEGIN {marker}\n(.*?)### END {marker}", cell.source, flags=re.S):
+                    secret_lines.update(line.strip() for line in block.splitlines() if len(line.strip()) >= 30)
+    assert secret_lines
+    for page in book.rglob("*.html"):
+        text = _text(page)
+        leaked = sorted(line for line in secret_lines if line in text)
+        assert not leaked, f"{page.relative_to(book)} publishes solution or hidden-test lines: {leaked[:3]}"
+
+
+def test_pages_load_nothing_from_outside(book):
+    outside = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)
+    for page in book.rglob("*.html"):
+        found = outside.findall(page.read_text(encoding="utf-8"))
+        assert not found, f"{page.relative_to(book)} loads {found[:2]} from outside the site"
+
+
+def test_math_is_rendered_by_a_local_mathjax(book):
+    page = (book / "chapters" / "01_cross_correlation.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script[^>]*src=\"([^\"]*mathjax[^\"]*)\"", page, flags=re.I)
+    assert scripts and all(not s.startswith(("http", "//")) for s in scripts)
+    assert all((book / "chapters" / s.split("?")[0]).resolve().exists() for s in scripts)
