@@ -39,7 +39,10 @@ def draw_matrix(ax, values, title=None, fmt="{:g}", cmap="Blues", vmin=None, vma
         for j in range(cols):
             ax.text(j, i, fmt.format(matrix[i, j]), ha="center", va="center",
                     color=_text_color(image, matrix[i, j]), fontsize=fontsize)
-    # Thin white lines between cells make the grid visible even where neighbours share a colour.
+    # Thin white lines between cells make the grid visible even where neighbours share a colour. The
+    # major ticks go first: matplotlib drops minor ticks that fall on major ones.
+    ax.set_xticks([])
+    ax.set_yticks([])
     ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
     ax.grid(which="minor", color="white", linewidth=1.5)
@@ -57,7 +60,9 @@ def highlight_window(ax, row, col, height, width, color=WINDOW_COLOR, linewidth=
     for name, value in (("height", height), ("width", width)):
         if value <= 0:
             raise ValueError(f"{name} must be positive, got {value!r}")
-    window = Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=color, linewidth=linewidth)
+    # Above the grid lines, and not clipped, so the outline stays whole on the border of the axes.
+    window = Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=color, linewidth=linewidth,
+                       zorder=5, clip_on=False)
     ax.add_patch(window)
     return window
 
@@ -87,18 +92,31 @@ def show_window_step(image, kernel, output, row, col, stride=1, fmt="{:g}"):
     return figure
 
 
+def _one_per_image(value, name, count, single_type):
+    if isinstance(value, single_type):
+        return [value] * count
+    values = list(value)
+    if len(values) != count:
+        raise ValueError(f"{name} must be one value or one per image ({count}), got {len(values)}")
+    return values
+
+
 def show_images(images, titles=None, ncols=None, cmap="gray", symmetric=False, size=2.5, colorbar=False):
     """Show 2-D ``images`` side by side (``ncols`` per row, default all in one row) with optional ``titles``.
 
     Each image gets its own colour scale; ``symmetric=True`` centres it on zero (``-m`` to ``m``,
     ``m`` the largest absolute value), which suits signed feature maps with a diverging ``cmap``
-    such as ``"RdBu_r"``. Pixels are drawn as squares (no interpolation). Returns the figure.
+    such as ``"RdBu_r"``. ``cmap`` and ``symmetric`` take one value for all images or a list with
+    one per image (a photo in grey next to signed feature maps). Pixels are drawn as squares (no
+    interpolation). Returns the figure.
     """
     images = [_as_matrix(image, f"images[{index}]") for index, image in enumerate(images)]
     if not images:
         raise ValueError("images must hold at least one image, got none")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
+    cmaps = _one_per_image(cmap, "cmap", len(images), str)
+    symmetric = _one_per_image(symmetric, "symmetric", len(images), (bool, np.bool_))
     ncols = len(images) if ncols is None else ncols
     if ncols <= 0:
         raise ValueError(f"ncols must be positive, got {ncols!r}")
@@ -110,11 +128,11 @@ def show_images(images, titles=None, ncols=None, cmap="gray", symmetric=False, s
             continue
         image = images[index]
         vmin = vmax = None
-        if symmetric:
+        if symmetric[index]:
             # An all-zero map still needs a non-empty colour range.
             vmax = float(np.max(np.abs(image))) or 1.0
             vmin = -vmax
-        drawn = ax.imshow(image, cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
+        drawn = ax.imshow(image, cmap=cmaps[index], interpolation="nearest", vmin=vmin, vmax=vmax)
         if titles is not None:
             ax.set_title(titles[index])
         if colorbar:

@@ -36,6 +36,14 @@ def test_draw_matrix_writes_every_number_in_its_cell():
     assert len(ax.images) == 1
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 5)])
+def test_draw_matrix_draws_lines_between_all_cells(shape):
+    _, ax = plt.subplots()
+    draw_matrix(ax, np.zeros(shape))
+    assert list(ax.yaxis.get_minorticklocs()) == [row - 0.5 for row in range(shape[0] + 1)]
+    assert list(ax.xaxis.get_minorticklocs()) == [col - 0.5 for col in range(shape[1] + 1)]
+
+
 def test_draw_matrix_keeps_numbers_readable_on_dark_and_light_cells():
     _, ax = plt.subplots()
     draw_matrix(ax, [[0.0, 1.0]], cmap="gray")
@@ -118,6 +126,14 @@ def test_show_images_symmetric_scale_is_centred_on_zero():
     assert figure.axes[1].images[0].get_clim() == (-1.0, 1.0)
 
 
+def test_show_images_takes_one_cmap_and_scale_per_image():
+    images = [np.array([[0.0, 1.0]]), np.array([[-2.0, 1.0]])]
+    figure = show_images(images, cmap=["gray", "RdBu_r"], symmetric=[False, True])
+    first, second = (ax.images[0] for ax in figure.axes)
+    assert (first.get_cmap().name, first.get_clim()) == ("gray", (0.0, 1.0))
+    assert (second.get_cmap().name, second.get_clim()) == ("RdBu_r", (-2.0, 2.0))
+
+
 def test_show_images_adds_colorbars_on_request():
     figure = show_images([np.zeros((2, 2)), np.ones((2, 2))], colorbar=True)
     assert len(figure.axes) == 4
@@ -130,6 +146,8 @@ def test_show_images_adds_colorbars_on_request():
         (dict(images=[np.zeros(3)]), "images"),
         (dict(images=[np.zeros((2, 2))], titles=["a", "b"]), "titles"),
         (dict(images=[np.zeros((2, 2))], ncols=0), "ncols"),
+        (dict(images=[np.zeros((2, 2))] * 2, cmap=["gray"]), "cmap"),
+        (dict(images=[np.zeros((2, 2))] * 2, symmetric=[True, False, True]), "symmetric"),
     ],
 )
 def test_show_images_rejects_bad_arguments(arguments, name):
