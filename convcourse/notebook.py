@@ -48,4 +48,4 @@ def setup_notebook(seed=DEFAULT_SEED):
     matplotlib.rcParams.update(
         {"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "gray", "axes.titlesize": "medium"}
     )
-    return seed
+    return None
