@@ -1,0 +1,151 @@
+"""Keras-measured references for assignment 03 (transposed convolution) and its known mistakes.
+
+The references measure what Keras does rather than re-implementing it:
+
+* :func:`keras_conv_matrix` reads the convolution matrix off ``Conv2D``: column ``j`` is the layer applied to
+  the ``j``-th one-hot image;
+* :func:`keras_dilate` is ``Conv2DTranspose`` with a 1x1 identity kernel, ``padding='valid'`` and
+  ``output_padding=0``, which spreads the input ``s - 1`` zeros apart and adds nothing else;
+* :func:`keras_conv_transpose_output_length` is ``Conv2DTranspose.compute_output_shape``.
+
+The ``*_mistakes`` functions take a reference with the graded function's arguments and return
+``{description: mistaken reference}`` for :func:`convcourse.checks.check_against_reference`; each mistaken
+reference is again computed with Keras, and returns ``None`` where the mistake cannot be told apart.
+"""
+
+import numpy as np
+
+from convcourse.oracle import keras_conv2d, keras_conv2d_transpose, keras_output_shape
+from convcourse.transposed_cases import as_pair
+
+
+def _layers():
+    import keras
+
+    return keras.layers
+
+
+def keras_conv_matrix(kernel, input_shape, strides=1):
+    """The matrix ``M (OH*OW, H*W)`` of ``Conv2D(1, (kh, kw), strides, 'valid', use_bias=False)`` on ``(H, W)``
+    images, rows and columns in row-major (C) order: ``(M @ x.ravel()).reshape(OH, OW)`` is the layer's output."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    height, width = (int(v) for v in input_shape)
+    one_hot_images = np.eye(height * width).reshape(height * width, height, width, 1)
+    responses = keras_conv2d(one_hot_images, kernel[:, :, None, None], None, strides)
+    return responses.reshape(height * width, -1).T
+
+
+def keras_dilate(x, strides):
+    """``x (N, H, W, C)`` with ``s - 1`` zeros between neighbours: ``(N, (H-1)*sh + 1, (W-1)*sw + 1, C)``."""
+    channels = np.shape(x)[-1]
+    identity = np.eye(channels)[None, None]  # (1, 1, C_out, C_in): each channel copied to itself
+    return keras_conv2d_transpose(x, identity, None, strides, "valid", 0)
+
+
+def keras_conv_transpose_output_length(input_length, kernel_size, stride=1, padding="valid", output_padding=None,
+                                       dilation=1):
+    """The output length ``Conv2DTranspose.compute_output_shape`` gives along one axis."""
+    shape = keras_output_shape(
+        _layers().Conv2DTranspose, (None, input_length, 1, 1), filters=1, kernel_size=(kernel_size, 1),
+        strides=(stride, 1), padding=padding, output_padding=None if output_padding is None else (output_padding, 0),
+        dilation_rate=(dilation, 1),
+    )
+    return int(shape[1])
+
+
+def conv_matrix_mistakes(reference):
+    """Mistakes of ``conv_matrix(kernel, input_shape, strides)``: column-major order, flipped kernel, strides
+    applied to the wrong axes."""
+
+    def column_major(kernel, input_shape, strides=1):
+        height, width = (int(v) for v in input_shape)
+        output_shape = keras_output_shape(_layers().Conv2D, (None, height, width, 1), filters=1,
+                                          kernel_size=np.shape(kernel), strides=strides)
+        matrix = reference(kernel, input_shape, strides)
+        by_position = matrix.reshape(output_shape[1], output_shape[2], height, width)
+        return by_position.transpose(1, 0, 3, 2).reshape(matrix.shape)
+
+    def strides_swapped(kernel, input_shape, strides=1):
+        vertical, horizontal = as_pair(strides)
+        return None if vertical == horizontal else reference(kernel, input_shape, (horizontal, vertical))
+
+    return {
+        "images and outputs are flattened column by column (Fortran order) instead of row by row (x.ravel())":
+            column_major,
+        "the kernel is flipped (that is a convolution; Conv2D cross-correlates)":
+            lambda kernel, *rest: reference(np.asarray(kernel)[::-1, ::-1], *rest),
+        "the vertical and horizontal strides are swapped": strides_swapped,
+    }
+
+
+def dilate_mistakes(reference):
+    """Mistakes of ``dilate(x, strides)``: zeros after the last value too, ``s`` zeros instead of ``s - 1``,
+    strides applied to the wrong axes."""
+
+    def trailing_zeros(x, strides):
+        channels = np.shape(x)[-1]
+        return keras_conv2d_transpose(x, np.eye(channels)[None, None], None, strides, "valid", None)
+
+    def strides_swapped(x, strides):
+        vertical, horizontal = as_pair(strides)
+        return None if vertical == horizontal else reference(x, (horizontal, vertical))
+
+    return {
+        "s - 1 zeros also follow the last row and column (the result is s times as large)": trailing_zeros,
+        "s zeros are put between neighbours instead of s - 1":
+            lambda x, strides: reference(x, tuple(s + 1 for s in as_pair(strides))),
+        "the vertical and horizontal strides are swapped": strides_swapped,
+    }
+
+
+def conv2d_transpose_mistakes(reference):
+    """Mistakes of ``conv2d_transpose(x, kernel, bias, strides, padding, output_padding)``: kernel not flipped in
+    the dilate-and-pad view, kernel channel axes swapped, bias left out, ``output_padding`` ignored,
+    ``max(k, s)`` forgotten for ``'valid'``, ``'same'`` cropped from the wrong side."""
+
+    def unflipped(x, kernel, *rest):
+        return reference(x, np.asarray(kernel)[::-1, ::-1], *rest)
+
+    def swapped_channels(x, kernel, *rest):
+        kernel = np.asarray(kernel)
+        return reference(x, kernel.swapaxes(2, 3), *rest) if kernel.shape[2] == kernel.shape[3] else None
+
+    def bias_left_out(x, kernel, bias=None, *rest):
+        return None if bias is None else reference(x, kernel, None, *rest)
+
+    def output_padding_ignored(x, kernel, bias=None, strides=1, padding="valid", output_padding=None):
+        if output_padding is None:
+            return None
+        return reference(x, kernel, bias, strides, padding, None)
+
+    def max_forgotten(x, kernel, bias=None, strides=1, padding="valid", output_padding=None):
+        if padding != "valid" or output_padding is not None:
+            return None
+        return reference(x, kernel, bias, strides, padding, 0)
+
+    def cropped_from_wrong_side(x, kernel, bias=None, strides=1, padding="valid", output_padding=None):
+        # Turning input and kernel by 180 degrees turns Keras' uncropped output too, so its crop lands on the
+        # other side; where the output is longer than the uncropped grid the two mistakes differ, so say nothing.
+        if padding != "same":
+            return None
+        x, kernel = np.asarray(x), np.asarray(kernel)
+        config = dict(filters=kernel.shape[2], kernel_size=kernel.shape[:2], strides=strides)
+        layer = _layers().Conv2DTranspose
+        uncropped = keras_output_shape(layer, x.shape, padding="valid", output_padding=0, **config)
+        cropped = keras_output_shape(layer, x.shape, padding="same", output_padding=output_padding, **config)
+        if any(c > u for c, u in zip(cropped[1:3], uncropped[1:3])):
+            return None
+        turned = reference(x[:, ::-1, ::-1], kernel[::-1, ::-1], bias, strides, padding, output_padding)
+        return turned[:, ::-1, ::-1]
+
+    return {
+        "the kernel is not flipped (seen as a convolution of the dilated, padded input, the kernel must be "
+        "turned by 180 degrees)": unflipped,
+        "the kernel is read as (kh, kw, C_in, C_out); Conv2DTranspose stores (kh, kw, C_out, C_in)": swapped_channels,
+        "the bias is left out": bias_left_out,
+        "output_padding is ignored": output_padding_ignored,
+        "the 'valid' output length forgets max(k, s) when output_padding is None (the stride is larger than the "
+        "kernel)": max_forgotten,
+        "the 'same' output is cropped from the wrong side (Keras crops floor(P/2) at the top/left)":
+            cropped_from_wrong_side,
+    }

@@ -1,0 +1,35 @@
+def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None):
+    # The dilate-and-pad view, but the kernel is used as it is instead of turned by 180 degrees.
+    x, kernel = np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)
+    if x.ndim != 4 or kernel.ndim != 4 or kernel.shape[3] != x.shape[3]:
+        raise ValueError(f"x (N, H, W, C_in) and kernel (kh, kw, C_out, C_in) do not fit: {x.shape}, {kernel.shape}")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    sh, sw = (strides, strides) if np.isscalar(strides) else strides
+    if output_padding is not None:
+        ah, aw = (output_padding, output_padding) if np.isscalar(output_padding) else output_padding
+        if not (0 <= ah < sh and 0 <= aw < sw):
+            raise ValueError(f"output_padding must be below the stride, got {output_padding}")
+    if bias is not None and np.shape(bias) != (kernel.shape[2],):
+        raise ValueError(f"bias must have shape ({kernel.shape[2]},)")
+    n, h, w, _ = x.shape
+    kh, kw, c_out, _ = kernel.shape
+    dilated = np.zeros((n, (h - 1) * sh + 1, (w - 1) * sw + 1, x.shape[3]))
+    dilated[:, ::sh, ::sw] = x
+    padded = np.pad(dilated, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
+    full = np.einsum("nhwcab,aboc->nhwo", windows, kernel)
+    sizes = []
+    for axis, (length, k, s) in enumerate(((h, kh, sh), (w, kw, sw))):
+        a = None if output_padding is None else (ah, aw)[axis]
+        if padding == "valid":
+            size = (length - 1) * s + (max(k, s) if a is None else k + a)
+        else:
+            size = length * s if a is None else (length - 1) * s + k % 2 + a
+        start = max(full.shape[axis + 1] - size, 0) // 2 if padding == "same" else 0
+        sizes.append((start, size))
+    (top, oh), (left, ow) = sizes
+    out = np.zeros((n, oh, ow, c_out))
+    part = full[:, top:top + oh, left:left + ow]
+    out[:, :part.shape[1], :part.shape[2]] = part
+    return out if bias is None else out + bias
