@@ -1,0 +1,290 @@
+"""Checks for assignment 04: a dense kernel turned into a ``Conv2D`` kernel, and a classifier turned
+into a fully-convolutional ``keras.Model``.
+
+* :func:`check_dense_to_conv_kernel` calls the graded function under the hand-written guard
+  (:func:`convcourse.checks.call_graded`) and then judges the kernel by what it computes:
+  Keras' ``Conv2D`` with that kernel over random feature maps must give what Keras' ``Flatten`` +
+  ``Dense`` gives with the dense kernel.
+* :func:`check_fully_convolutional` calls ``to_fully_convolutional`` *without* the guard (it has to
+  build Keras models) and compares the returned model with the original classifier: on the
+  original size, and on larger inputs against the classifier run on every window
+  (:func:`convcourse.model_cases.window_scores`). With ``structure=True`` it also checks the returned
+  object itself (a ``keras.Model`` with input ``(None, None, C)``, no ``Dense`` or ``Flatten`` left,
+  the same number of weights) and that the original model was left unchanged.
+* :func:`check_rejects_classifier` requires a ``ValueError`` that names the layer it cannot convert.
+
+Failures raise ``AssertionError`` with the model (every layer named), the input shape, where the
+values differ and, when the result matches a known mistake, which one. Like
+:mod:`convcourse.checks`, the module binds the names it relies on when first imported (the locked
+setup cell of the assignment imports it before any student code).
+"""
+
+import builtins as _builtins
+
+import numpy as _np
+
+from convcourse.cases import random_values
+from convcourse.checks import array_difference, call_graded
+from convcourse.model_cases import (
+    KNOWN_MISTAKES,
+    channels_last_shape,
+    classifier_variant,
+    describe_classifier,
+    keras_flatten_dense,
+    larger_input_sizes,
+    total_stride,
+    window_scores,
+)
+from convcourse.oracle import keras_conv2d
+
+AssertionError = _builtins.AssertionError
+BaseException = _builtins.BaseException
+Exception = _builtins.Exception
+TypeError = _builtins.TypeError
+ValueError = _builtins.ValueError
+bool = _builtins.bool
+enumerate = _builtins.enumerate
+getattr = _builtins.getattr
+int = _builtins.int
+isinstance = _builtins.isinstance
+len = _builtins.len
+str = _builtins.str
+tuple = _builtins.tuple
+type = _builtins.type
+_ndarray = _np.ndarray
+_asarray = _np.asarray
+_float64 = _np.float64
+_float32 = _np.float32
+_default_rng = _np.random.default_rng
+
+FEATURE_SAMPLES = 3
+
+
+def _function_name(function):
+    return getattr(function, "__name__", "the function")
+
+
+def _keras():
+    import keras
+
+    return keras
+
+
+# ----------------------------------------------------------------------------------------------
+# dense_to_conv_kernel
+# ----------------------------------------------------------------------------------------------
+
+def _kernel_problem(kernel, expected_shape, case):
+    if type(kernel) is not _ndarray:
+        return f"it returned {type(kernel).__name__}, not a numpy.ndarray"
+    if kernel.dtype.kind != "f":
+        return f"it returned an array of dtype {kernel.dtype}; return floats"
+    if kernel.shape != expected_shape:
+        problem = (f"it returned shape {kernel.shape}; a Conv2D kernel over the whole (H, W) = {expected_shape[:2]} "
+                   f"map with C = {expected_shape[2]} channels and {expected_shape[3]} units has shape "
+                   f"(H, W, C, units) = {expected_shape}")
+        if case["data_format"] == "channels_first" and kernel.shape == (*case["feature_shape"], expected_shape[3]):
+            problem += " — the channels-first (C, H, W) order was kept; Keras kernels are channels-last"
+        return problem
+    return None
+
+
+def check_dense_to_conv_kernel(function, cases, seed=0):
+    """Require ``Conv2D`` with ``function(dense_kernel, feature_shape, data_format)`` to give the outputs of
+    ``Flatten`` + ``Dense`` (flattening in ``data_format`` order) on random feature maps, for every case."""
+    name = _function_name(function)
+    rng = _default_rng(seed)
+    for number, case in enumerate(cases, start=1):
+        dense_kernel, feature_shape, data_format = case.args
+        height, width, channels = channels_last_shape(feature_shape, data_format)
+        units = dense_kernel.shape[1]
+        kernel = call_graded(function, case)
+        where = f"{name} is wrong in configuration {number} of {len(cases)} ({case.describe()})"
+        problem = _kernel_problem(kernel, (height, width, channels, units), case)
+        if problem is not None:
+            raise AssertionError(f"{where}: {problem}.")
+        features = random_values(rng, (FEATURE_SAMPLES, height, width, channels))
+        expected = keras_flatten_dense(features, dense_kernel, None, data_format)
+        outputs = keras_conv2d(features, kernel)[:, 0, 0, :]
+        problem = array_difference(outputs, expected)
+        if problem is None:
+            continue
+        other = "channels_first" if data_format == "channels_last" else "channels_last"
+        diagnosis = ""
+        if array_difference(outputs, keras_flatten_dense(features, dense_kernel, None, other)) is None:
+            order = {"channels_last": "(H, W, C)", "channels_first": "(C, H, W)"}
+            diagnosis = (f"\nYour kernel reads the rows of dense_kernel in the {order[other]} order of {other!r}, "
+                         f"but with data_format={data_format!r} they are in {order[data_format]} order.")
+        problem = problem.replace("it returned", "Conv2D with your kernel gives").replace(
+            "Keras gives", "Flatten + Dense gives")
+        raise AssertionError(
+            f"{where}: on {FEATURE_SAMPLES} random feature maps of shape (H, W, C) = {(height, width, channels)}, "
+            f"{problem}.{diagnosis}"
+        )
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# to_fully_convolutional
+# ----------------------------------------------------------------------------------------------
+
+def _all_layers(model):
+    """Every layer of ``model``, looking inside nested models."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        if getattr(layer, "layers", None):
+            found.extend(_all_layers(layer))
+    return found
+
+
+def _weight_count(model):
+    return int(_builtins.sum(int(_np.size(w)) for w in model.get_weights()))
+
+
+def _check_structure(converted, model, name, where):
+    keras = _keras()
+    channels = int(model.inputs[0].shape[-1])
+    inputs = getattr(converted, "inputs", None) or []
+    if len(inputs) != 1:
+        raise AssertionError(f"{name} returned a model with {len(inputs)} inputs; it should have one ({where})")
+    shape = tuple(inputs[0].shape)
+    if shape != (None, None, None, channels):
+        raise AssertionError(
+            f"{name} returned a model whose input shape is {shape[1:]}; a fully-convolutional model accepts "
+            f"images of any size: its input should be (None, None, {channels}), e.g. keras.Input((None, None, "
+            f"{channels})) ({where})"
+        )
+    for layer in _all_layers(converted):
+        if isinstance(layer, (keras.layers.Dense, keras.layers.Flatten)):
+            raise AssertionError(
+                f"{name} returned a model that still contains the {type(layer).__name__} layer {layer.name!r}; "
+                f"every Dense must become a Conv2D and Flatten must go ({where})"
+            )
+    held, original = _weight_count(converted), _weight_count(model)
+    if held != original:
+        raise AssertionError(
+            f"{name} returned a model that holds {held} weights, the original {original}: the conversion "
+            f"reuses the same weights, only reshaped ({where})"
+        )
+
+
+def _check_unchanged(model, weights_before, x, outputs_before, name, where):
+    weights_after = model.get_weights()
+    layers_with_weights = [layer for layer in model.layers if layer.get_weights()]
+    changed = len(weights_after) != len(weights_before) or not _builtins.all(
+        before.shape == after.shape and bool((before == after).all())
+        for before, after in _builtins.zip(weights_before, weights_after))
+    if changed:
+        raise AssertionError(
+            f"{name} changed the original model's weights; build new layers (or reuse the old ones) "
+            f"without modifying them ({where}; layers with weights: "
+            f"{', '.join(layer.name for layer in layers_with_weights)})"
+        )
+    outputs_after = _asarray(model(x, training=False), dtype=_float64)
+    if array_difference(outputs_after, outputs_before) is not None:
+        raise AssertionError(f"{name} changed the original model: it no longer gives the same outputs ({where})")
+
+
+def _run(converted, x, name, where):
+    try:
+        return _asarray(converted(x, training=False))
+    except Exception as error:
+        raise AssertionError(
+            f"the model returned by {name} fails on an input of shape {x.shape}: {type(error).__name__}: "
+            f"{' '.join(str(error).split())[:400]} ({where})"
+        ) from None
+
+
+def _diagnose(actual, model, x, windows):
+    for description, mistake in KNOWN_MISTAKES.items():
+        variant = classifier_variant(model, **mistake)
+        if variant is None:
+            continue
+        if windows:
+            reference = window_scores(variant, x)
+        else:
+            reference = _asarray(variant(x, training=False), dtype=_float64)[:, None, None, :]
+        if array_difference(actual, reference) is None:
+            return f"\nThis is exactly what you get if {description}."
+    return ""
+
+
+def check_fully_convolutional(function, models, larger_inputs=0, structure=False, seed=0, batch=2):
+    """Require ``function(model)`` to return a fully-convolutional version of every classifier in ``models``.
+
+    On ``batch`` random inputs of the original size ``(H, W)`` its output must be ``(N, 1, 1, units)`` and
+    equal the original's ``(N, units)``; on ``larger_inputs`` larger sizes per model it must equal
+    :func:`convcourse.model_cases.window_scores`. ``structure=True`` also checks the returned object and
+    that the original model's weights and outputs are unchanged.
+    """
+    keras = _keras()
+    name = _function_name(function)
+    rng = _default_rng(seed)
+    for number, model in enumerate(models, start=1):
+        where = f"model {number} of {len(models)}: {describe_classifier(model)}"
+        height, width, channels = (int(v) for v in model.inputs[0].shape[1:])
+        x = rng.normal(size=(batch, height, width, channels)).astype(_float32)
+        outputs = _asarray(model(x, training=False), dtype=_float64)
+        weights_before = [w.copy() for w in model.get_weights()]
+        try:
+            converted = function(model)
+        except Exception as error:
+            raise AssertionError(f"{name} raised {type(error).__name__}: {error} ({where})") from None
+        if not isinstance(converted, keras.Model):
+            raise AssertionError(f"{name} returned {type(converted).__name__}, not a keras.Model ({where})")
+        if structure:
+            _check_structure(converted, model, name, where)
+            _check_unchanged(model, weights_before, x, outputs, name, where)
+        expected = outputs[:, None, None, :]
+        actual = _run(converted, x, name, where)
+        problem = array_difference(actual, expected)
+        if problem is not None:
+            raise AssertionError(
+                f"{name} is wrong on {where}.\nOn inputs of the original size {x.shape} the returned model should "
+                f"give the original's {outputs.shape} outputs as shape {expected.shape}: "
+                f"{problem.replace('Keras gives', 'the original model gives')}.{_diagnose(actual, model, x, False)}"
+            )
+        for size in larger_input_sizes(model, rng, larger_inputs):
+            big = rng.normal(size=(batch, *size, channels)).astype(_float32)
+            expected = window_scores(model, big)
+            actual = _run(converted, big, name, where)
+            problem = array_difference(actual, expected)
+            if problem is not None:
+                stride = total_stride(model)
+                raise AssertionError(
+                    f"{name} is wrong on {where}.\nOn a larger input of shape {big.shape} the returned model should "
+                    f"give the map of scores {expected.shape}: entry [n, i, j] is the original model on the "
+                    f"{(height, width)} window starting at row i*{stride[0]}, column j*{stride[1]} (the total "
+                    f"stride): {problem.replace('Keras gives', 'the original model on that window gives')}."
+                    f"{_diagnose(actual, model, big, True)}"
+                )
+    return None
+
+
+def check_rejects_classifier(function, model, layer_name, reason):
+    """Require ``function(model)`` to raise ``ValueError`` (or ``TypeError``) naming the layer ``layer_name``
+    (by its name or its class); ``reason`` says why that layer cannot be converted."""
+    name = _function_name(function)
+    layer = model.get_layer(layer_name)
+    accepted = (layer.name, type(layer).__name__)
+    try:
+        result = function(model)
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if not _builtins.any(word in message for word in accepted):
+            raise AssertionError(
+                f"{name} raised {type(error).__name__}({message!r}) for a model with {reason}; the message should "
+                f"name the layer it cannot convert ({layer.name!r} or {type(layer).__name__}) "
+                f"({describe_classifier(model)})"
+            ) from None
+        return None
+    except BaseException as error:
+        raise AssertionError(
+            f"{name} raised {type(error).__name__} for a model with {reason}; raise ValueError naming the layer "
+            f"{layer.name!r} ({describe_classifier(model)})"
+        ) from None
+    raise AssertionError(
+        f"{name} returned {type(result).__name__} for a model with {reason}; it should raise ValueError naming "
+        f"the layer {layer.name!r} ({describe_classifier(model)})"
+    )

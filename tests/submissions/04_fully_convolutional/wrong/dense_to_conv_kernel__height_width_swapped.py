@@ -1,0 +1,14 @@
+def dense_to_conv_kernel(dense_kernel, feature_shape, data_format="channels_last"):
+    # Channels-first: moves the channels last with the wrong permutation, so H and W trade places.
+    dense_kernel = np.asarray(dense_kernel, dtype=float)
+    if dense_kernel.ndim != 2:
+        raise ValueError(f"dense_kernel must be 2-D, got shape {dense_kernel.shape}")
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"unknown data_format {data_format!r}")
+    if len(feature_shape) != 3 or np.prod(feature_shape) != dense_kernel.shape[0]:
+        raise ValueError(f"feature_shape {feature_shape} does not match dense_kernel {dense_kernel.shape}")
+    units = dense_kernel.shape[1]
+    if data_format == "channels_last":
+        return dense_kernel.reshape(*feature_shape, units)
+    channels, height, width = feature_shape
+    return dense_kernel.reshape(channels, width, height, units).transpose(2, 1, 0, 3)

@@ -1,0 +1,22 @@
+def to_fully_convolutional(model):
+    # Gives every converted Dense the feature map's (H, W) kernel size, also the later ones.
+    layers = model.layers[1:]
+    flatten_at = next(i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Flatten))
+    for layer in layers[flatten_at + 1:]:
+        if not isinstance(layer, keras.layers.Dense):
+            raise ValueError(f"cannot convert layer {layer.name}")
+    for layer in layers[:flatten_at]:
+        if isinstance(layer, (keras.layers.Reshape, keras.layers.Flatten)):
+            raise ValueError(f"cannot convert layer {layer.name}")
+    inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+    tensor = inputs
+    for layer in layers[:flatten_at]:
+        tensor = layer(tensor)
+    _, height, width, channels = layers[flatten_at].input.shape
+    for dense in layers[flatten_at + 1:]:
+        weights = dense.get_weights()
+        units = weights[0].shape[1]
+        conv = keras.layers.Conv2D(units, (height, width), activation=dense.activation, use_bias=dense.use_bias)
+        tensor = conv(tensor)
+        conv.set_weights([weights[0].reshape(height, width, -1, units)] + weights[1:])
+    return keras.Model(inputs, tensor)

@@ -1,0 +1,131 @@
+"""Unit tests of convcourse.model_checks: correct conversions pass, known mistakes fail with messages that say why."""
+
+import keras
+import numpy as np
+import pytest
+
+from convcourse.model_cases import ClassifierOptions, classifier_cases, dense_kernel_cases, unconvertible_classifiers
+from convcourse.model_checks import check_dense_to_conv_kernel, check_fully_convolutional, check_rejects_classifier
+
+
+def kernel_by_index(dense_kernel, feature_shape, data_format="channels_last"):
+    """A correct dense_to_conv_kernel, written with index arithmetic."""
+    rows = np.asarray(dense_kernel, dtype=float)
+    if data_format == "channels_first":
+        channels, height, width = feature_shape
+        h, w, c = np.meshgrid(range(height), range(width), range(channels), indexing="ij")
+        return rows[(c * height + h) * width + w]
+    height, width, channels = feature_shape
+    return rows.reshape(height, width, channels, -1)
+
+
+def converter(drop_activation=False, fixed_input=False, change_original=False):
+    """A to_fully_convolutional for the tests' classifiers, optionally with one known mistake."""
+    def to_fully_convolutional(model):
+        layers = model.layers[1:]
+        flatten_at = [type(layer).__name__ for layer in layers].index("Flatten")
+        channels = model.inputs[0].shape[-1]
+        inputs = keras.Input(model.inputs[0].shape[1:] if fixed_input else (None, None, channels))
+        tensor = inputs
+        for layer in layers[:flatten_at]:
+            tensor = layer(tensor)
+        _, height, width, depth = layers[flatten_at].input.shape
+        for number, dense in enumerate(layers[flatten_at + 1:]):
+            weights = dense.get_weights()
+            size = (height, width) if number == 0 else (1, 1)
+            conv = keras.layers.Conv2D(dense.units, size, use_bias=dense.use_bias,
+                                       activation=None if drop_activation else dense.activation)
+            tensor = conv(tensor)
+            conv.set_weights([weights[0].reshape(*size, -1, dense.units), *weights[1:]])
+            if change_original:
+                dense.set_weights([w * 0 for w in weights])
+        return keras.Model(inputs, tensor)
+
+    return to_fully_convolutional
+
+
+def test_correct_kernels_pass_in_both_orders():
+    for data_format in ("channels_last", "channels_first"):
+        check_dense_to_conv_kernel(kernel_by_index, dense_kernel_cases(12, seed=1, data_format=data_format))
+
+
+def test_ignored_flatten_order_is_named():
+    def always_channels_last(dense_kernel, feature_shape, data_format="channels_last"):
+        channels, height, width = feature_shape
+        return np.asarray(dense_kernel, dtype=float).reshape(height, width, channels, -1)
+
+    with pytest.raises(AssertionError, match="in the \\(H, W, C\\) order of 'channels_last'"):
+        check_dense_to_conv_kernel(always_channels_last, dense_kernel_cases(10, seed=1, data_format="channels_first"))
+
+
+def test_kernel_shape_and_mutation_are_explained():
+    def kept_channels_first(dense_kernel, feature_shape, data_format="channels_last"):
+        return np.asarray(dense_kernel, dtype=float).reshape(*feature_shape, -1)
+
+    with pytest.raises(AssertionError, match="channels-first \\(C, H, W\\) order was kept"):
+        check_dense_to_conv_kernel(kept_channels_first, dense_kernel_cases(8, seed=2, data_format="channels_first"))
+
+    def in_place(dense_kernel, feature_shape, data_format="channels_last"):
+        dense_kernel.shape = (*feature_shape, -1)
+        return dense_kernel
+
+    with pytest.raises(AssertionError, match="changed its input 'dense_kernel'"):
+        check_dense_to_conv_kernel(in_place, dense_kernel_cases(3, seed=2))
+
+
+def test_keras_is_refused_inside_dense_to_conv_kernel():
+    def with_keras(dense_kernel, feature_shape, data_format="channels_last"):
+        return np.asarray(keras.ops.reshape(dense_kernel, (*feature_shape, -1)))
+
+    with pytest.raises(AssertionError, match="Keras|TensorFlow"):
+        check_dense_to_conv_kernel(with_keras, dense_kernel_cases(2, seed=0))
+
+
+MODELS = classifier_cases(6, seed=7, options=ClassifierOptions(dense_layers=(1, 3), batch_norm=None, dropout=None))
+
+
+def test_a_correct_conversion_passes_everything():
+    check_fully_convolutional(converter(), MODELS, larger_inputs=2, structure=True)
+
+
+def test_dropped_activation_is_named():
+    models = classifier_cases(3, seed=8, options=ClassifierOptions(dense_activation=True))
+    with pytest.raises(AssertionError, match="activations are left out"):
+        check_fully_convolutional(converter(drop_activation=True), models)
+
+
+def test_fixed_input_size_fails_structure_and_score_map():
+    with pytest.raises(AssertionError, match="input should be \\(None, None, 1\\)"):
+        check_fully_convolutional(converter(fixed_input=True), MODELS[:1], structure=True)
+    with pytest.raises(AssertionError, match="larger input|fails on an input"):
+        check_fully_convolutional(converter(fixed_input=True), MODELS[:1], larger_inputs=1)
+
+
+def test_changing_the_original_is_caught():
+    models = classifier_cases(1, seed=9)
+    with pytest.raises(AssertionError, match="changed the original model's weights"):
+        check_fully_convolutional(converter(change_original=True), models, structure=True)
+
+
+def test_leftover_dense_and_wrong_return_type_are_explained():
+    def keeps_dense(model):
+        inputs = keras.Input((None, None, model.inputs[0].shape[-1]))
+        return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+    with pytest.raises(AssertionError, match="still contains the Dense layer"):
+        check_fully_convolutional(keeps_dense, MODELS[:1], structure=True)
+    with pytest.raises(AssertionError, match="returned function, not a keras.Model"):
+        check_fully_convolutional(lambda model: (lambda x: model(x)), MODELS[:1])
+
+
+def test_rejects_requires_a_value_error_naming_the_layer():
+    model, layer_name, reason = unconvertible_classifiers()[0]
+
+    def refuses(model):
+        raise ValueError(f"cannot convert {layer_name}")
+
+    check_rejects_classifier(refuses, model, layer_name, reason)
+    with pytest.raises(AssertionError, match="should name the layer"):
+        check_rejects_classifier(lambda m: (_ for _ in ()).throw(ValueError("no")), model, layer_name, reason)
+    with pytest.raises(AssertionError, match="should raise ValueError"):
+        check_rejects_classifier(lambda m: m, model, layer_name, reason)
