@@ -1,6 +1,8 @@
 # The course's commands. `make book` and `make test` are the two that matter; both set up .venv/ first.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# A system Python first: graded kernels run as an unprivileged user, who must be able to run the interpreter
+# (a Python under /root is out of its reach).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(shell command -v python3.11 || command -v python3))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,7 +11,10 @@ export UV_COMPILE_BYTECODE := 1
 export PYTHONHASHSEED := 0
 ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 
-.PHONY: setup book test serve release clean
+WORKERS ?=
+CLASSROOM := $(BIN)/python -m convcourse.classroom
+
+.PHONY: setup book test serve release collect collect-zip autograde feedback grades report benchmark clean
 
 setup: $(STAMP)
 
@@ -34,7 +39,29 @@ serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
 release: setup
-	@for assignment in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$assignment --force || exit 1; done
+	$(CLASSROOM) release $(ASSIGNMENTS)
+
+# The instructor's flow (README, "For instructors"): ASSIGNMENT=NN_name, ZIP=path/to/lms-download.zip.
+collect: setup
+	$(CLASSROOM) collect $(ASSIGNMENT)
+
+collect-zip: setup
+	$(CLASSROOM) collect-zip $(ASSIGNMENT) $(ZIP)
+
+autograde: setup
+	$(CLASSROOM) autograde $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS))
+
+feedback: setup
+	$(CLASSROOM) feedback $(ASSIGNMENT)
+
+grades: setup
+	$(CLASSROOM) grades --output grades.csv
+
+report: setup
+	$(CLASSROOM) report --output class-report.html
+
+benchmark: setup
+	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf _build .grading
+	rm -rf _build .grading grades.csv class-report.html

@@ -49,8 +49,12 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # A cell that runs longer than this is interrupted and loses its points; the rest of the notebook still runs.
-c.Execute.timeout = 120
+c.Execute.timeout = int(os.environ.get("CONVCOURSE_CELL_TIMEOUT", 120))
 c.Execute.startup_timeout = 120
+
+# After a timeout the kernel has this long to obey the interrupt before it is restarted.
+c.ResilientExecute.interrupt_grace = int(os.environ.get("CONVCOURSE_INTERRUPT_GRACE", 10))
+c.ResilientExecute.max_restarts = 5
 
 # A student who deletes a test cell gets it back, hidden tests included.
 c.OverwriteCells.add_missing_cells = True

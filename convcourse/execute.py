@@ -32,7 +32,7 @@ class ResilientExecute(Execute):
     """``Execute`` that restarts a dead or stuck kernel and carries on with the next cell."""
 
     interrupt_grace = Integer(10, help="Seconds a kernel has to answer after a timeout interrupt.").tag(config=True)
-    max_restarts = Integer(3, help="Kernel restarts allowed in one notebook before the rest is not run.").tag(config=True)
+    max_restarts = Integer(5, help="Kernel restarts allowed in one notebook before the rest is not run.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._notebook = nb

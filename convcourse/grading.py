@@ -4,11 +4,12 @@ Used by the instructor's flow and by the tests. A *course root* is a folder with
 ``nbgrader_config.py`` and ``solutions/``; nbgrader's own commands run inside it.
 """
 
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,17 +18,18 @@ import nbformat
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def nbgrader(course_root, *arguments, timeout=None, log=None):
-    """Run ``nbgrader <arguments>`` in ``course_root`` with this interpreter; raise with its output if it fails."""
+def _environment(course_root):
     # nbgrader calls the ``alembic`` and ``jupyter`` scripts that sit beside this interpreter.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    environment = dict(os.environ, PATH=path, CONVCOURSE_GRADING_DIR=str(Path(course_root) / ".grading"))
+    return dict(os.environ, PATH=path, CONVCOURSE_GRADING_DIR=str(Path(course_root) / ".grading"))
+
+
+def nbgrader(course_root, *arguments, timeout=None):
+    """Run ``nbgrader <arguments>`` in ``course_root`` with this interpreter; raise with its output if it fails."""
     completed = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=environment,
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=_environment(course_root),
         capture_output=True, text=True, timeout=timeout,
     )
-    if log is not None:
-        log.write(completed.stdout + completed.stderr)
     if completed.returncode != 0:
         raise RuntimeError(
             f"nbgrader {' '.join(arguments)} failed with exit code {completed.returncode}:\n"
@@ -69,20 +71,56 @@ def submit(course_root, assignment, student, notebook):
     return target
 
 
-def autograde(course_root, assignment, students, workers=1, log=None):
-    """``nbgrader autograde`` each student's submission, ``workers`` notebooks at a time, into one gradebook.
+def _autograde_batch(course_root, assignment, batch, progress):
+    """One ``nbgrader autograde`` process grading ``batch`` (all other students excluded), reporting each start."""
+    submitted = Path(course_root) / ".grading" / "submitted"
+    everyone = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}"))
+    excluded = ",".join(student for student in everyone if student not in batch)
+    arguments = ["autograde", assignment, "--force"]
+    if len(batch) == 1:
+        arguments.append(f"--student={batch[0]}")
+    elif excluded:
+        arguments.append(f"--CourseDirectory.student_id_exclude={excluded}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=_environment(course_root),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    log = []
+    for line in process.stdout:
+        log.append(line)
+        started = _AUTOGRADING.search(line)
+        if started:
+            progress(started.group("student"))
+    process.wait()
+    return process.returncode, "".join(log)
 
-    Every run writes only its own submission's rows, so the grades equal those of a sequential run.
+
+_AUTOGRADING = re.compile(r"\| INFO\] Autograding .*[\\/]autograded[\\/](?P<student>[^\\/]+)[\\/]")
+
+
+def autograde(course_root, assignment, students, workers=1, progress=None):
+    """``nbgrader autograde`` every student in ``students``, with ``workers`` processes sharing one gradebook.
+
+    Students are dealt round-robin into one batch per worker; each batch is one nbgrader process. A
+    notebook writes only its own submission's rows, so the grades equal those of a sequential run.
+    ``progress(student, done, total)`` is called as each notebook starts. Returns the nbgrader logs.
     """
-    def grade(student):
-        return nbgrader(course_root, "autograde", assignment, "--force", f"--student={student}", log=log)
+    students = list(students)
+    workers = max(1, min(workers, len(students)))
+    batches = [students[k::workers] for k in range(workers)]
+    started = []
+    lock = threading.Lock()
 
-    if workers <= 1:
-        for student in students:
-            grade(student)
-        return
+    def report(student):
+        with lock:
+            started.append(student)
+            if progress is not None:
+                progress(student, len(started), len(students))
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(grade, students))
+        results = list(pool.map(lambda batch: _autograde_batch(course_root, assignment, batch, report),
+                                batches))
+    return "".join(log for _, log in results)
 
 
 def scores(course_root, assignment):
@@ -122,7 +160,3 @@ def solution_answers(solution_notebook):
                      if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
             answers[meta["grade_id"]] = "\n".join(lines)
     return answers
-
-
-def dump_scores(results, path):
-    Path(path).write_text(json.dumps(results, indent=1, sort_keys=True))

@@ -4,26 +4,31 @@ nbgrader starts every submission's kernel through the ``convcourse-sandbox`` ker
 ``python -m convcourse.sandbox -f <connection file>``. Before handing over to ``ipykernel`` it
 
 * caps address space (``CONVCOURSE_MEMORY_LIMIT_MB``, default 6144), CPU time
-  (``CONVCOURSE_CPU_LIMIT_S``, default 900), processes and threads of the sandbox user
-  (``CONVCOURSE_PROCESS_LIMIT``, default 512), file size (``CONVCOURSE_FILE_LIMIT_MB``, default 64);
-* when it runs as root: moves to a fresh scratch folder and becomes the user ``nobody``, so that the
-  submission cannot read ``solutions/``, ``.grading/`` (the gradebook, other students' submissions) or
-  anything else that is not world-readable. The caller (``convcourse.classroom``) makes those folders
-  private (mode 0700) before grading. Without root the limits still apply but files are not protected.
+  (``CONVCOURSE_CPU_LIMIT_S``, default 900), processes and threads (``CONVCOURSE_PROCESS_LIMIT``,
+  default 256) and file size (``CONVCOURSE_FILE_LIMIT_MB``, default 64);
+* when it runs as root: takes a free *slot* — its own user id (``60100 + slot``), in no group — kills
+  whatever an earlier kernel of that slot left running (forked children), moves to the slot's fresh
+  scratch folder and drops to that user id. The submission then cannot read ``solutions/`` or
+  ``.grading/`` (gradebook, other students' work), which the grader keeps private (mode 0700), nor
+  anything else that is not world-readable, and its process limit is its own.
+
+Without root, the limits still apply but files are not protected and the process limit is shared with the
+grader's user. The slot is held by a lock that lives exactly as long as the kernel process.
 """
 
+import fcntl
 import json
 import os
-import pwd
 import resource
 import shutil
+import signal
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 KERNEL_NAME = "convcourse-sandbox"
-SANDBOX_USER = "nobody"
+FIRST_SANDBOX_UID = 60100
+SLOTS = 64
 
 
 def _limit(name, default):
@@ -36,12 +41,12 @@ def apply_limits():
     limits = {
         resource.RLIMIT_AS: _limit("CONVCOURSE_MEMORY_LIMIT_MB", 6144) * megabyte,
         resource.RLIMIT_CPU: _limit("CONVCOURSE_CPU_LIMIT_S", 900),
-        resource.RLIMIT_NPROC: _limit("CONVCOURSE_PROCESS_LIMIT", 512),
+        resource.RLIMIT_NPROC: _limit("CONVCOURSE_PROCESS_LIMIT", 256),
         resource.RLIMIT_FSIZE: _limit("CONVCOURSE_FILE_LIMIT_MB", 64) * megabyte,
         resource.RLIMIT_CORE: 0,
     }
     for which, value in limits.items():
-        soft, hard = resource.getrlimit(which)
+        _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
         resource.setrlimit(which, (value, value))
@@ -55,7 +60,7 @@ def _others_can_use(path, permission):
 
 
 def sandbox_user_can_run_python():
-    """Can ``nobody`` run this interpreter and import the course package? (Not for a Python under /root.)"""
+    """Can another user run this interpreter and import the course package? (Not for a Python under /root.)"""
     import convcourse
 
     return all((
@@ -65,32 +70,80 @@ def sandbox_user_can_run_python():
     ))
 
 
-def drop_privileges(connection_file):
-    """As root: copy the connection file into a scratch folder owned by ``nobody``, become ``nobody`` there.
+def sandbox_root():
+    """Root-owned folder of slot locks and scratch folders (``CONVCOURSE_SANDBOX_DIR``)."""
+    root = Path(os.environ.get("CONVCOURSE_SANDBOX_DIR", "/tmp/convcourse-sandbox"))
+    root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    os.chmod(root, 0o711)
+    return root
 
-    Returns the connection file the kernel should use. Stays root, with a warning, when ``nobody`` could
-    not run this Python (make the virtual environment from a system Python, as ``make setup`` does).
+
+def _take_slot(root):
+    """Lock a free slot; the open, inheritable lock file keeps it taken until the kernel process ends."""
+    for slot in range(SLOTS):
+        handle = os.open(root / f"slot-{slot}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            continue
+        os.set_inheritable(handle, True)
+        return slot
+    raise RuntimeError(f"all {SLOTS} sandbox slots in {root} are taken")
+
+
+def drop_privileges(connection_file):
+    """As root: take a slot, clear it, and become its user in its scratch folder.
+
+    Returns the connection file the kernel should use. Stays root, with a warning, when another user
+    could not run this Python (make the virtual environment from a system Python, as ``make setup`` does).
     """
     if os.geteuid() != 0:
         return connection_file
     if not sandbox_user_can_run_python():
-        print(f"convcourse.sandbox: {SANDBOX_USER} cannot run {sys.executable}; the kernel keeps running as root "
+        print(f"convcourse.sandbox: another user cannot run {sys.executable}; the kernel keeps running as root "
               "with resource limits only", file=sys.stderr)
         return connection_file
-    user = pwd.getpwnam(SANDBOX_USER)
-    scratch = Path(tempfile.mkdtemp(prefix="convcourse-kernel-", dir=os.environ.get("CONVCOURSE_SCRATCH_DIR")))
+    root = sandbox_root()
+    slot = _take_slot(root)
+    uid = FIRST_SANDBOX_UID + slot
+    scratch = root / f"slot-{slot}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o700)
     private_copy = scratch / Path(connection_file).name
     shutil.copy(connection_file, private_copy)
     for path in (scratch, private_copy):
-        os.chown(path, user.pw_uid, user.pw_gid)
-    os.chmod(scratch, 0o700)
+        os.chown(path, uid, uid)
     os.setgroups([])
-    os.setgid(user.pw_gid)
-    os.setuid(user.pw_uid)
+    os.setgid(uid)
+    os.setuid(uid)
+    # Whatever an earlier kernel of this slot left behind (forked children) goes now; kill(-1) spares us.
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     os.chdir(scratch)
-    os.environ.update(HOME=str(scratch), USER=SANDBOX_USER, MPLCONFIGDIR=str(scratch / "matplotlib"),
+    os.environ.update(HOME=str(scratch), USER=f"sandbox{slot}", MPLCONFIGDIR=str(scratch / "matplotlib"),
                       IPYTHONDIR=str(scratch / "ipython"), TMPDIR=str(scratch))
     return str(private_copy)
+
+
+def reap_sandbox_processes():
+    """Kill every process still running under a sandbox user id (children a submission left behind)."""
+    sandbox_uids = {str(uid) for uid in range(FIRST_SANDBOX_UID, FIRST_SANDBOX_UID + SLOTS)}
+    killed = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            uid_line = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if uid_line.split()[1] in sandbox_uids:
+            try:
+                os.kill(int(status.parent.name), signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+    return killed
 
 
 def kernel_spec():

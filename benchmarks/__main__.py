@@ -1,0 +1,136 @@
+"""Timings that matter to students, instructors and CI, each the median of ``--repeat`` runs.
+
+    python -m benchmarks [--repeat 3] [--only setup,book,nbval,autograde,throughput,suite] [--class-size 16]
+
+* setup: a fresh clone's ``make setup`` (new .venv, packages from the registry or uv's cache);
+* book: ``make book`` from a clean ``_build`` and again with nothing changed;
+* nbval: re-executing and comparing each chapter;
+* autograde: seconds per notebook for each assignment's solution (one nbgrader process, one notebook);
+* throughput: a synthetic class of assignment 01 autograded sequentially and with one worker per core,
+  in notebooks per minute, and whether both runs gave identical grades;
+* suite: the whole ``make test``.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from convcourse import grading
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def _timed(command, cwd, env=None):
+    start = time.perf_counter()
+    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    return elapsed
+
+
+def _median(repeat, run):
+    return statistics.median(run() for _ in range(repeat))
+
+
+def bench_setup(repeat, rows):
+    def once():
+        with tempfile.TemporaryDirectory() as folder:
+            clone = Path(folder) / "course"
+            subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+            return _timed(["make", "setup"], clone)
+
+    rows.append(("fresh clone -> make setup", _median(repeat, once), "s"))
+
+
+def bench_book(repeat, rows):
+    def clean():
+        shutil.rmtree(REPO / "_build", ignore_errors=True)
+        return _timed(["make", "book"], REPO)
+
+    rows.append(("make book, clean", _median(repeat, clean), "s"))
+    rows.append(("make book, nothing changed", _median(repeat, lambda: _timed(["make", "book"], REPO)), "s"))
+
+
+def bench_nbval(repeat, rows):
+    for chapter in sorted((REPO / "chapters").glob("*.ipynb")):
+        command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+                   "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", str(chapter.relative_to(REPO))]
+        rows.append((f"nbval {chapter.stem}", _median(repeat, lambda: _timed(command, REPO)), "s"))
+
+
+def _course_with(assignment, students, folder):
+    course = grading.prepare_course(folder, [assignment])
+    release = grading.generate_assignment(course, assignment)
+    answers = grading.solution_answers(REPO / "solutions" / assignment / f"{assignment}.ipynb")
+    for student in students:
+        grading.submit(course, assignment, student, grading.student_notebook(release, answers))
+    return course
+
+
+def bench_autograde(repeat, rows):
+    for assignment in sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()):
+        def once():
+            with tempfile.TemporaryDirectory() as folder:
+                course = _course_with(assignment, ["solution"], folder)
+                start = time.perf_counter()
+                grading.autograde(course, assignment, ["solution"])
+                return time.perf_counter() - start
+
+        rows.append((f"autograde one notebook, {assignment}", _median(repeat, once), "s"))
+
+
+def bench_throughput(repeat, rows, class_size):
+    assignment = "01_cross_correlation"
+    students = [f"student{k:03d}" for k in range(class_size)]
+    workers = os.cpu_count() or 1
+    results = {}
+    for label, count in (("sequential", 1), (f"{workers} workers", workers)):
+        def once():
+            with tempfile.TemporaryDirectory() as folder:
+                course = _course_with(assignment, students, folder)
+                start = time.perf_counter()
+                grading.autograde(course, assignment, students, workers=count)
+                elapsed = time.perf_counter() - start
+                results[label] = grading.scores(course, assignment)
+                return elapsed
+
+        seconds = _median(repeat, once)
+        rows.append((f"autograde {class_size} notebooks, {label}", 60 * class_size / seconds, "notebooks/min"))
+    first, second = results.values()
+    rows.append(("parallel grades identical to sequential", float(first == second), "1 = yes"))
+
+
+def bench_suite(repeat, rows):
+    rows.append(("make test", _median(repeat, lambda: _timed(["make", "test"], REPO)), "s"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="setup,book,nbval,autograde,throughput,suite")
+    parser.add_argument("--class-size", type=int, default=16)
+    args = parser.parse_args(argv)
+    wanted = set(args.only.split(","))
+    rows = []
+    benches = [("setup", bench_setup), ("book", bench_book), ("nbval", bench_nbval), ("autograde", bench_autograde),
+               ("throughput", lambda r, out: bench_throughput(r, out, args.class_size)), ("suite", bench_suite)]
+    for name, bench in benches:
+        if name in wanted:
+            print(f"measuring {name} ({args.repeat} runs) ...", flush=True)
+            bench(args.repeat, rows)
+    width = max(len(label) for label, _, _ in rows)
+    print(f"\n{'measure'.ljust(width)}  {'median':>9}  unit")
+    for label, value, unit in rows:
+        print(f"{label.ljust(width)}  {value:9.1f}  {unit}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""The instructor's flow at class scale, on nbgrader's own commands and gradebook.
+
+    python -m convcourse.classroom release [ASSIGNMENT ...]
+    python -m convcourse.classroom collect ASSIGNMENT               # JupyterHub exchange (nbgrader collect)
+    python -m convcourse.classroom collect-zip ASSIGNMENT ZIP       # an LMS download (nbgrader zip_collect)
+    python -m convcourse.classroom autograde ASSIGNMENT [--workers N]
+    python -m convcourse.classroom feedback ASSIGNMENT
+    python -m convcourse.classroom grades [--output grades.csv]
+    python -m convcourse.classroom report [ASSIGNMENT ...] [--output class-report.html]
+
+Run it from the course root (the repository). ``make`` targets of the same names call it.
+Before grading, every submission folder is tidied (``tidy_submission``): a notebook under another
+name is renamed, a file that is not a notebook is replaced by the untouched release (so the student is
+graded, with 0 and a reason), and cells whose nbgrader metadata was stripped get it back by matching
+the release. What happened to each student goes to ``.grading/reports/<assignment>.json``.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+from convcourse import grading
+from convcourse.sandbox import reap_sandbox_processes
+
+# nbgrader matches the whole extracted path; the file name is ``<student>_[LATE_][<id>_<id>_]<file>``.
+ZIP_FILE_PATTERN = r"^(?:.*[\\/])?(?P<student_id>[A-Za-z0-9.\-]+?)_(?:LATE_)?(?:\d+_\d+_)?(?P<file_id>[^\\/]+)$"
+INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError"}
+MISSING_CELL = re.compile(r"This cell \(id:(?P<grade_id>[^)]*)\) was missing from the submission")
+
+
+def _course(course_root):
+    return Path(course_root).resolve()
+
+
+def _release_notebook(course_root, assignment):
+    return _course(course_root) / "exercises" / assignment / f"{assignment}.ipynb"
+
+
+def _reports_dir(course_root):
+    folder = _course(course_root) / ".grading" / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def release(course_root, assignments):
+    for assignment in assignments:
+        grading.nbgrader(course_root, "generate_assignment", assignment, "--force")
+        print(f"released {assignment} -> exercises/{assignment}/")
+
+
+def collect(course_root, assignment):
+    grading.nbgrader(course_root, "collect", assignment, "--update")
+    print(f"collected {assignment} from the exchange into .grading/submitted/")
+
+
+def collect_zip(course_root, assignment, archive):
+    """Unpack an LMS download with ``nbgrader zip_collect``; files must be named ``<student>_<...>_<file>``."""
+    archive_dir = _course(course_root) / ".grading" / "downloaded" / assignment / "archive"
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(archive, archive_dir / Path(archive).name)
+    grading.nbgrader(
+        course_root, "zip_collect", assignment, "--force",
+        "--ZipCollectApp.downloaded_directory=.grading/downloaded",
+        f"--FileNameCollectorPlugin.named_regexp={ZIP_FILE_PATTERN}",
+        "--FileNameCollectorPlugin.valid_ext=['.ipynb']",
+    )
+    students = submitted_students(course_root, assignment)
+    print(f"collected {len(students)} submissions of {assignment} from {Path(archive).name}")
+    return students
+
+
+def submitted_students(course_root, assignment):
+    submitted = _course(course_root) / ".grading" / "submitted"
+    return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+
+
+def _restore_metadata(notebook, release):
+    """Give cells back the nbgrader metadata a submission lost: answers by their ``def``, others by source."""
+    by_source = {cell.source: cell for cell in release.cells if "nbgrader" in cell.metadata}
+    answers = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    restored = 0
+    for cell in notebook.cells:
+        if "nbgrader" in cell.metadata:
+            continue
+        match = by_source.get(cell.source)
+        if match is None:
+            match = next((answer for grade_id, answer in answers.items()
+                          if re.search(rf"^def {re.escape(grade_id)}\(", cell.source, flags=re.M)), None)
+        if match is not None and match.cell_type == cell.cell_type:
+            cell.metadata["nbgrader"] = json.loads(json.dumps(match.metadata["nbgrader"]))
+            restored += 1
+    return restored
+
+
+def tidy_submission(course_root, assignment, student):
+    """Make ``student``'s submission gradable by nbgrader; return what was done, in words."""
+    folder = _course(course_root) / ".grading" / "submitted" / student / assignment
+    expected = folder / f"{assignment}.ipynb"
+    release_path = _release_notebook(course_root, assignment)
+    notes = []
+    if not expected.exists():
+        others = sorted(folder.glob("*.ipynb"), key=lambda p: p.stat().st_mtime)
+        if others:
+            others[-1].rename(expected)
+            notes.append(f"the notebook was named {others[-1].name!r}; graded as {expected.name!r}")
+        else:
+            shutil.copy(release_path, expected)
+            notes.append("no notebook was submitted; graded as the untouched release")
+    try:
+        notebook = nbformat.read(expected, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as problem:
+        shutil.move(expected, expected.with_suffix(".ipynb.invalid"))
+        shutil.copy(release_path, expected)
+        notes.append(f"the file is not a valid notebook ({type(problem).__name__}); graded as the untouched release")
+        return notes
+    if not any("nbgrader" in cell.metadata for cell in notebook.cells):
+        restored = _restore_metadata(notebook, nbformat.read(release_path, as_version=4))
+        nbformat.write(notebook, expected)
+        notes.append(f"the nbgrader cell metadata was missing; restored on {restored} cells by matching the release")
+    return notes
+
+
+def _incidents(course_root, assignment, student):
+    path = _course(course_root) / ".grading" / "autograded" / student / assignment / f"{assignment}.ipynb"
+    if not path.exists():
+        return ["nbgrader could not grade this notebook"], []
+    incidents, errors = [], []
+    for cell in nbformat.read(path, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+        missing = MISSING_CELL.search(cell.source)
+        if missing:
+            incidents.append(f"test cell {missing.group('grade_id')} was missing and was put back")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                errors.append({"grade_id": grade_id, "error": f"{output.ename}: {output.evalue}"})
+                if output.ename in INCIDENTS:
+                    incidents.append(f"{grade_id}: {output.ename}")
+    return incidents, errors
+
+
+def autograde(course_root, assignment, workers=None, students=None):
+    """Tidy, then autograde every submission of ``assignment`` with ``workers`` parallel nbgrader processes."""
+    course_root = _course(course_root)
+    students = students or submitted_students(course_root, assignment)
+    if not students:
+        raise SystemExit(f"no submissions of {assignment} in .grading/submitted/")
+    workers = workers or os.cpu_count() or 1
+    for private in (course_root / "solutions", course_root / ".grading"):
+        if private.exists():
+            os.chmod(private, 0o700)
+    notes = {student: tidy_submission(course_root, assignment, student) for student in students}
+    print(f"autograding {len(students)} submissions of {assignment} with {workers} workers")
+    start = time.monotonic()
+
+    def progress(student, done, total):
+        print(f"  [{done:>3}/{total}] {student}  ({time.monotonic() - start:.0f} s)", flush=True)
+
+    log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress)
+    (_reports_dir(course_root) / f"{assignment}-autograde.log").write_text(log)
+    reap_sandbox_processes()
+    elapsed = time.monotonic() - start
+    scores = grading.scores(course_root, assignment)
+    outcome = {}
+    for student in students:
+        incidents, errors = _incidents(course_root, assignment, student)
+        cells = scores.get(student, {})
+        outcome[student] = {
+            "score": sum(score for score, _ in cells.values()),
+            "max_score": sum(top for _, top in cells.values()),
+            "cells": cells,
+            "notes": notes[student] + incidents,
+            "errors": errors,
+        }
+    (_reports_dir(course_root) / f"{assignment}.json").write_text(json.dumps(outcome, indent=1, sort_keys=True))
+    print(f"nbgrader's log: .grading/reports/{assignment}-autograde.log")
+    print(f"graded {len(students)} notebooks in {elapsed:.0f} s ({60 * len(students) / elapsed:.1f} per minute)")
+    for student, result in outcome.items():
+        if result["notes"]:
+            print(f"  {student}: {result['score']:g}/{result['max_score']:g}; " + "; ".join(result["notes"]))
+    return outcome
+
+
+def feedback(course_root, assignment):
+    grading.nbgrader(course_root, "generate_feedback", assignment, "--force")
+    print(f"feedback in .grading/feedback/<student>/{assignment}/ (hidden tests removed)")
+
+
+def grades(course_root, output):
+    grading.nbgrader(course_root, "export", f"--CsvExportPlugin.to={Path(output).resolve()}")
+    print(f"grades written to {output}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m convcourse.classroom", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--course", default=".", help="the course root (default: the current folder)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release").add_argument("assignments", nargs="*")
+    commands.add_parser("collect").add_argument("assignment")
+    zipped = commands.add_parser("collect-zip")
+    zipped.add_argument("assignment")
+    zipped.add_argument("archive")
+    graded = commands.add_parser("autograde")
+    graded.add_argument("assignment")
+    graded.add_argument("--workers", type=int, default=None, help="parallel notebooks (default: cores)")
+    commands.add_parser("feedback").add_argument("assignment")
+    exported = commands.add_parser("grades")
+    exported.add_argument("--output", default="grades.csv")
+    reported = commands.add_parser("report")
+    reported.add_argument("assignments", nargs="*")
+    reported.add_argument("--output", default="class-report.html")
+    args = parser.parse_args(argv)
+    course = _course(args.course)
+    if args.command == "release":
+        release(course, args.assignments or sorted(p.name for p in (course / "solutions").iterdir() if p.is_dir()))
+    elif args.command == "collect":
+        collect(course, args.assignment)
+    elif args.command == "collect-zip":
+        collect_zip(course, args.assignment, args.archive)
+    elif args.command == "autograde":
+        autograde(course, args.assignment, args.workers)
+    elif args.command == "feedback":
+        feedback(course, args.assignment)
+    elif args.command == "grades":
+        grades(course, args.output)
+    elif args.command == "report":
+        from convcourse.report import write_report
+
+        assignments = args.assignments or sorted(p.stem for p in _reports_dir(course).glob("*.json"))
+        write_report(course, assignments, args.output)
+        print(f"class report written to {args.output}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,106 @@
+"""The class report: one self-contained HTML page (plots embedded) per run of ``classroom report``.
+
+For each assignment: the score distribution, the pass rate of every test cell, the most common mistakes the
+checks recognised in their failure messages, and the students whose grading had an incident (a renamed or
+broken file, a restored cell, a dead or stuck kernel). It reads ``.grading/reports/<assignment>.json``,
+written by ``classroom autograde``.
+"""
+
+import base64
+import collections
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 (the backend must be chosen first)
+
+MISTAKE_PATTERNS = [
+    (re.compile(r"This is exactly what you get if (?P<what>[^.]+)\."), None),
+    (re.compile(r"— likely (?P<what>[^.;\n]+)"), None),
+    (re.compile(r"called (?P<what>np\.convolve|np\.correlate|TensorFlow|Keras|PyTorch|JAX|scipy\.\w+)"),
+     "used {what} instead of writing it by hand"),
+    (re.compile(r"changed its input"), "modified an input array"),
+    (re.compile(r"subclass of numpy\.ndarray"), "returned a masked array or another ndarray subclass"),
+    (re.compile(r"message should name the argument"), "error message does not name the argument"),
+    (re.compile(r"it should raise ValueError"), "returned a result for unusable arguments"),
+    (re.compile(r"NotImplementedError"), "function left unimplemented"),
+]
+
+
+def recognised_mistakes(errors):
+    """The mistakes named in a list of ``{"grade_id", "error"}`` failures, each at most once per student."""
+    found = set()
+    for failure in errors:
+        for pattern, template in MISTAKE_PATTERNS:
+            match = pattern.search(failure["error"])
+            if match:
+                what = match.groupdict().get("what")
+                found.add(template.format(what=what) if template else what.strip())
+                break
+    return found
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _table(header, rows):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _assignment_section(name, outcome):
+    totals = [r["score"] for r in outcome.values()]
+    top = max((r["max_score"] for r in outcome.values()), default=0)
+    tests = sorted({g for r in outcome.values() for g in r["cells"]})
+    pass_rates = {g: sum(1 for r in outcome.values() if g in r["cells"] and r["cells"][g][0] >= r["cells"][g][1])
+                  / len(outcome) for g in tests}
+    mistakes = collections.Counter(m for r in outcome.values() for m in recognised_mistakes(r["errors"]))
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, max(3, 0.28 * len(tests) + 1)))
+    left.hist(totals, bins=min(10, max(len(set(totals)), 1)), range=(0, top or 1), color="#4477aa")
+    left.set(title="Scores", xlabel=f"points (of {top:g})", ylabel="students")
+    right.barh(tests, [100 * pass_rates[g] for g in tests], color="#228833")
+    right.set(title="Pass rate per test (%)", xlim=(0, 100))
+    right.invert_yaxis()
+
+    parts = [f"<h2>{html.escape(name)}</h2>",
+             f"<p>{len(outcome)} submissions; mean {sum(totals) / len(totals):.1f} of {top:g} points; "
+             f"{sum(1 for t in totals if t == top)} with full marks.</p>",
+             f'<img alt="scores and pass rates of {html.escape(name)}" src="{_png(figure)}">',
+             "<h3>Pass rate per test</h3>",
+             _table(["test cell", "pass rate"], [(g, f"{100 * pass_rates[g]:.0f}%") for g in tests]),
+             "<h3>Most common recognised mistakes</h3>",
+             _table(["mistake", "students"], mistakes.most_common(10)) if mistakes else "<p>None recognised.</p>"]
+    incidents = [(student, f"{r['score']:g}", "; ".join(r["notes"])) for student, r in sorted(outcome.items())
+                 if r["notes"]]
+    parts += ["<h3>Grading incidents</h3>",
+              _table(["student", "score", "what happened"], incidents) if incidents else "<p>None.</p>"]
+    return "\n".join(parts)
+
+
+def write_report(course_root, assignments, output):
+    """Write the class report for ``assignments`` to ``output`` (HTML, no external resources)."""
+    reports = Path(course_root) / ".grading" / "reports"
+    sections = []
+    for assignment in assignments:
+        path = reports / f"{assignment}.json"
+        if not path.exists():
+            raise FileNotFoundError(f"no autograde results for {assignment!r} in {reports}; run autograde first")
+        sections.append(_assignment_section(assignment, json.loads(path.read_text())))
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.2em .6em;"
+             "text-align:left}img{max-width:100%}")
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report</title><style>{style}</style>"
+            f"</head><body><h1>Class report</h1>{''.join(sections)}</body></html>")
+    Path(output).write_text(page, encoding="utf-8")
+    return Path(output)

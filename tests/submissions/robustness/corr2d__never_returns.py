@@ -1,0 +1,3 @@
+def corr2d(image, kernel):
+    while True:
+        pass

@@ -1,0 +1,172 @@
+"""The instructor's flow at class scale, through nbgrader: an LMS zip is collected, a class with hostile and
+broken submissions is autograded in parallel, correct students keep full marks, every bad case costs only
+what it should and says why, feedback shows no hidden test, grades export and the class report is written."""
+
+import csv
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from convcourse import classroom, grading
+from convcourse.sandbox import reap_sandbox_processes, sandbox_user_can_run_python
+
+from corpus import REPO
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "01_cross_correlation"
+HOSTILE = REPO / "tests" / "submissions" / "robustness"
+SANDBOXED = os.geteuid() == 0 and sandbox_user_can_run_python()
+
+
+def _answers():
+    return grading.solution_answers(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+def _with(release, function, source):
+    return grading.student_notebook(release, dict(_answers(), **{function: source}))
+
+
+def _tampered(release):
+    """Solution answers; one test cell deleted, one emptied, one duplicated, a section moved up."""
+    notebook = grading.student_notebook(release, _answers())
+    cells = notebook.cells
+
+    def grade_id(cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+    cells[:] = [cell for cell in cells if grade_id(cell) != "test_corr2d_example"]
+    next(cell for cell in cells if grade_id(cell) == "test_conv2d_example").source = "pass"
+    duplicate = next(cell for cell in cells if grade_id(cell) == "test_conv_params_example")
+    cells.append(nbformat.from_dict(json.loads(json.dumps(duplicate))))
+    section = [cell for cell in cells if (grade_id(cell) or "").startswith(("conv_params", "test_conv_params"))]
+    rest = [cell for cell in cells if cell not in section]
+    cells[:] = rest[:2] + section + rest[2:]
+    return notebook
+
+
+def _stripped(release):
+    notebook = grading.student_notebook(release, _answers())
+    for cell in notebook.cells:
+        cell.metadata.pop("nbgrader", None)
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "20")
+    os.environ.setdefault("CONVCOURSE_INTERRUPT_GRACE", "3")
+    course = grading.prepare_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
+    release = grading.generate_assignment(course, ASSIGNMENT)
+    secrets = [str(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+               str(course / ".grading" / "gradebook.db"),
+               str(course / ".grading" / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")]
+
+    # An LMS download: Canvas-style names, one of them a notebook under the wrong name.
+    archive = tmp_path_factory.mktemp("lms") / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for student, name in (("alice", f"{ASSIGNMENT}.ipynb"), ("bob", f"{ASSIGNMENT}.ipynb"),
+                              ("carol", "Untitled.ipynb")):
+            bundle.writestr(f"{student}_1234_5678_{name}", nbformat.writes(grading.student_notebook(release, _answers())))
+        bundle.writestr(f"dave_LATE_1235_5679_{ASSIGNMENT}.ipynb", "{ this is not JSON")
+    collected = classroom.collect_zip(course, ASSIGNMENT, archive)
+
+    students = {"tampered": _tampered(release), "stripped": _stripped(release)}
+    for path in sorted(HOSTILE.glob("*.py")):
+        function, behaviour = path.stem.split("__")
+        if behaviour == "forks" and not SANDBOXED:
+            continue  # Without a sandbox user the process limit does not bind root: no fork test.
+        source = path.read_text().replace("{secrets}", repr(secrets))
+        students[behaviour.replace("_", "-")] = _with(release, function, source)
+    for student, notebook in students.items():
+        grading.submit(course, ASSIGNMENT, student, notebook)
+    outcome = classroom.autograde(course, ASSIGNMENT, workers=2)
+    classroom.feedback(course, ASSIGNMENT)
+    classroom.grades(course, course / "grades.csv")
+    from convcourse.report import write_report
+
+    write_report(course, [ASSIGNMENT], course / "class-report.html")
+    reap_sandbox_processes()
+    return course, collected, outcome
+
+
+def _lost(outcome, student):
+    return {g for g, (score, top) in outcome[student]["cells"].items() if score < top}
+
+
+def _owned(cells, function):
+    return {g for g in cells if g.startswith(f"test_{function}")}
+
+
+def test_zip_collect_finds_every_student(graded_class):
+    _, collected, _ = graded_class
+    assert collected == ["alice", "bob", "carol", "dave"]
+
+
+@pytest.mark.parametrize("student", ["alice", "bob", "tampered", "stripped", "carol", "prints-megabytes",
+                                     "reads-secrets"])
+def test_correct_work_keeps_full_marks(graded_class, student):
+    _, _, outcome = graded_class
+    result = outcome[student]
+    assert result["max_score"] > 0 and result["score"] == result["max_score"], result["errors"]
+
+
+@pytest.mark.parametrize("student, function, reason", [
+    ("never-returns", "corr2d", "CellTimeoutError"),
+    ("swallows-keyboard-interrupt", "corr2d", "KernelUnresponsive"),
+    ("kills-the-kernel", "conv_params", "KernelDied"),
+    ("allocates-tens-of-gigabytes", "conv2d", None),
+])
+def test_a_bad_function_costs_only_its_own_tests(graded_class, student, function, reason):
+    _, _, outcome = graded_class
+    result = outcome[student]
+    lost = _lost(outcome, student)
+    assert lost and lost <= _owned(result["cells"], function), (lost, result["errors"])
+    if reason:
+        assert any(reason in note for note in result["notes"]), result["notes"]
+
+
+def test_memory_is_bounded(graded_class):
+    _, _, outcome = graded_class
+    errors = " ".join(e["error"] for e in outcome["allocates-tens-of-gigabytes"]["errors"])
+    assert "MemoryError" in errors
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="needs root and a Python other users can run (make setup)")
+def test_forks_are_bounded_and_reaped(graded_class):
+    _, _, outcome = graded_class
+    assert outcome["forks"]["score"] == outcome["forks"]["max_score"], outcome["forks"]["errors"]
+    assert reap_sandbox_processes() == 0
+
+
+def test_broken_files_are_graded_with_a_reason(graded_class):
+    _, _, outcome = graded_class
+    assert outcome["dave"]["score"] == 0 and "not a valid notebook" in " ".join(outcome["dave"]["notes"])
+    assert "Untitled.ipynb" in " ".join(outcome["carol"]["notes"])
+    assert "metadata was missing" in " ".join(outcome["stripped"]["notes"])
+    assert "was missing and was put back" in " ".join(outcome["tampered"]["notes"])
+
+
+def test_printing_megabytes_is_truncated(graded_class):
+    course, _, _ = graded_class
+    autograded = course / ".grading" / "autograded" / "prints-megabytes" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert autograded.stat().st_size < 2_000_000
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="needs root and a Python other users can run (make setup)")
+def test_submissions_cannot_read_solutions_gradebook_or_classmates(graded_class):
+    _, _, outcome = graded_class
+    assert outcome["reads-secrets"]["score"] == outcome["reads-secrets"]["max_score"]
+
+
+def test_feedback_grades_and_report(graded_class):
+    course, _, outcome = graded_class
+    pages = list((course / ".grading" / "feedback").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.html"))
+    assert len(pages) == len(outcome)
+    rows = list(csv.DictReader((course / "grades.csv").open()))
+    assert {row["student_id"] for row in rows} >= set(outcome)
+    report = (course / "class-report.html").read_text()
+    assert "Pass rate per test" in report and "data:image/png;base64," in report and "KernelDied" in report
