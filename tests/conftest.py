@@ -1,5 +1,8 @@
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -69,3 +72,18 @@ def graded(tmp_path_factory):
         return _GRADED[assignment]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    """The HTML book, built from a copy of the repository with warnings as errors."""
+    source = tmp_path_factory.mktemp("book-source")
+    for name in ("_config.yml", "_toc.yml", "README.md", "glossary.md", "bibliography.md", "references.bib"):
+        shutil.copy(REPO / name, source / name)
+    for folder in ("chapters", "exercises", "solutions", "tests"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    completed = subprocess.run([str(jupyter_book), "build", str(source), "--warningiserror", "--keep-going"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, f"the book build failed:\n{completed.stdout[-5000:]}\n{completed.stderr[-5000:]}"
+    return source / "_build" / "html"

@@ -3,10 +3,6 @@ and asks nothing of the network."""
 
 import html
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,21 +14,6 @@ pytestmark = pytest.mark.slow
 
 def _text(page):
     return html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
-
-
-@pytest.fixture(scope="session")
-def book(tmp_path_factory):
-    """The HTML book, built from a copy of the repository with warnings as errors."""
-    source = tmp_path_factory.mktemp("book-source")
-    for name in ("_config.yml", "_toc.yml", "README.md", "glossary.md", "bibliography.md", "references.bib"):
-        shutil.copy(REPO / name, source / name)
-    for folder in ("chapters", "exercises", "solutions", "tests"):
-        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    completed = subprocess.run([str(jupyter_book), "build", str(source), "--warningiserror", "--keep-going"],
-                               capture_output=True, text=True)
-    assert completed.returncode == 0, f"the book build failed:\n{completed.stdout[-5000:]}\n{completed.stderr[-5000:]}"
-    return source / "_build" / "html"
 
 
 def test_every_chapter_and_exercise_is_published(book):

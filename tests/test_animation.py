@@ -1,0 +1,33 @@
+"""Unit tests of convcourse.animation: self-contained, deterministic players with a PNG fallback."""
+
+import matplotlib
+import numpy as np
+
+from convcourse.animation import frames_strip, interactive_html, scatter_animation, sliding_window_animation
+
+matplotlib.use("Agg")
+
+
+def _window():
+    padded = np.pad(np.arange(16.0).reshape(4, 4), ((0, 1), (0, 1)))
+    return sliding_window_animation(padded, (2, 2), np.zeros((2, 2)), strides=(2, 2), padding=((0, 1), (0, 1)))
+
+
+def test_player_is_deterministic_and_offline():
+    animation, frames = _window()
+    first, second = interactive_html(animation), interactive_html(animation)
+    assert frames == 4 and first == second
+    assert "cdn" not in first.lower() and 'class="fa' not in first
+    assert 'class="animation"' in first and "&#x25B6;" in first
+
+
+def test_fallback_is_a_png_strip():
+    animation, frames = _window()
+    assert frames_strip(animation, frames)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_scatter_has_one_frame_per_input_cell():
+    x, kernel = np.ones((2, 2)), np.ones((2, 2))
+    partial = [np.zeros((4, 4)) for _ in range(4)]
+    _, frames = scatter_animation(x, kernel, partial, strides=(2, 2))
+    assert frames == 4
