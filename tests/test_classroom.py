@@ -5,8 +5,6 @@ what it should and says why, feedback shows no hidden test, grades export and th
 import csv
 import json
 import os
-import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -65,13 +63,8 @@ def graded_class(tmp_path_factory):
                str(course / ".grading" / "gradebook.db"),
                str(course / ".grading" / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")]
 
-    # An LMS download: Canvas-style names, one of them a notebook under the wrong name.
-    archive = tmp_path_factory.mktemp("lms") / "submissions.zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        for student, name in (("alice", f"{ASSIGNMENT}.ipynb"), ("bob", f"{ASSIGNMENT}.ipynb"),
-                              ("carol", "Untitled.ipynb")):
-            bundle.writestr(f"{student}_1234_5678_{name}", nbformat.writes(grading.student_notebook(release, _answers())))
-        bundle.writestr(f"dave_LATE_1235_5679_{ASSIGNMENT}.ipynb", "{ this is not JSON")
+    # The sample LMS download: Canvas-style names, a notebook under the wrong name, a broken file, a late one.
+    archive = REPO / "tests" / "submissions" / "sample-lms-download.zip"
     collected = classroom.collect_zip(course, ASSIGNMENT, archive)
 
     students = {"tampered": _tampered(release), "stripped": _stripped(release)}
@@ -103,7 +96,7 @@ def _owned(cells, function):
 
 def test_zip_collect_finds_every_student(graded_class):
     _, collected, _ = graded_class
-    assert collected == ["alice", "bob", "carol", "dave"]
+    assert collected == ["alice", "bob", "carol", "dave", "erin"]
 
 
 @pytest.mark.parametrize("student", ["alice", "bob", "tampered", "stripped", "carol", "prints-megabytes",
@@ -119,6 +112,7 @@ def test_correct_work_keeps_full_marks(graded_class, student):
     ("swallows-keyboard-interrupt", "corr2d", "KernelUnresponsive"),
     ("kills-the-kernel", "conv_params", "KernelDied"),
     ("allocates-tens-of-gigabytes", "conv2d", None),
+    ("erin", "corr2d", None),
 ])
 def test_a_bad_function_costs_only_its_own_tests(graded_class, student, function, reason):
     _, _, outcome = graded_class
