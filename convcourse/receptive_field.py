@@ -1,0 +1,113 @@
+"""The receptive-field oracle: measure, with Keras gradients, which inputs a 1-D conv stack's outputs depend on.
+
+A stack is a list of ``(kernel_size, stride, dilation)`` triples, first layer first. The measurement
+builds ``Conv1D`` layers (``'valid'`` padding, one channel, all-ones kernels, no bias, float64) and
+takes the gradient of one output position with respect to the input with ``tf.GradientTape``:
+
+* ``size``: the span, first to last input position the output depends on (a dilated kernel leaves
+  holes inside the span; they are counted, as the span is what the output "sees");
+* ``jump``: how far the span moves between neighbouring outputs (output 1 versus output 0).
+
+All-ones kernels make every path from an input to the output add a positive amount, so no
+gradient cancels. Keras refuses ``stride > 1`` together with ``dilation > 1`` in one layer, and so
+does this module.
+"""
+
+import numpy as np
+
+STARTING_INPUT_LENGTH = 16
+
+
+def _validate(layers):
+    if not isinstance(layers, (list, tuple)):
+        raise TypeError(f"layers must be a list of (kernel_size, stride, dilation) triples, got {type(layers).__name__}")
+    triples = []
+    for index, layer in enumerate(layers):
+        if len(layer) != 3 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                                      for v in layer):
+            raise ValueError(f"layers[{index}] must be a triple of positive ints (kernel_size, stride, dilation), "
+                             f"got {layer!r}")
+        kernel_size, stride, dilation = (int(v) for v in layer)
+        if stride > 1 and dilation > 1:
+            raise ValueError(f"layers[{index}] = {layer!r}: Keras refuses stride > 1 together with dilation > 1")
+        triples.append((kernel_size, stride, dilation))
+    return triples
+
+
+def conv1d_stack(layers, input_length):
+    """A ``keras.Model`` of one-channel ``Conv1D`` layers with all-ones kernels on ``(input_length, 1)`` inputs
+    (the identity for an empty stack)."""
+    import keras
+
+    inputs = keras.Input((input_length, 1), dtype="float64")
+    outputs = inputs
+    for kernel_size, stride, dilation in _validate(layers):
+        outputs = keras.layers.Conv1D(1, kernel_size, strides=stride, dilation_rate=dilation, use_bias=False,
+                                      kernel_initializer="ones", dtype="float64")(outputs)
+    return keras.Model(inputs, outputs)
+
+
+def _output_length(layers, input_length):
+    import keras
+
+    length = input_length
+    for kernel_size, stride, dilation in layers:
+        layer = keras.layers.Conv1D(1, kernel_size, strides=stride, dilation_rate=dilation)
+        try:
+            length = layer.compute_output_shape((1, length, 1))[1]
+        except ValueError:
+            return 0
+        if length is None or length < 1:
+            return 0
+    return length
+
+
+def input_gradients(layers, input_length, output_positions):
+    """``d output[p] / d input`` of :func:`conv1d_stack` for each ``p`` in ``output_positions``:
+    a float64 array ``(len(output_positions), input_length)``."""
+    import tensorflow as tf
+
+    model = conv1d_stack(layers, input_length)
+    x = tf.Variable(np.zeros((1, input_length, 1)), dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        outputs = model(x)[0, :, 0]
+        selected = [outputs[position] for position in output_positions]
+    gradients = [np.asarray(tape.gradient(output, x))[0, :, 0] for output in selected]
+    del tape
+    return np.stack(gradients)
+
+
+def _touched(gradient):
+    positions = np.flatnonzero(gradient)
+    return int(positions[0]), int(positions[-1])
+
+
+def measured_receptive_field(layers):
+    """``(size, jump)`` of the stack ``layers`` measured from Keras gradients (see the module docstring).
+
+    The input is made long enough (doubling from 16) that the stack has at least two outputs.
+    """
+    layers = _validate(layers)
+    input_length = STARTING_INPUT_LENGTH
+    while _output_length(layers, input_length) < 2:
+        input_length *= 2
+    first_output, second_output = input_gradients(layers, input_length, (0, 1))
+    first, last = _touched(first_output)
+    next_first, _ = _touched(second_output)
+    return last - first + 1, next_first - first
+
+
+def random_stacks(count, seed, max_layers=4, strided=True, dilated=True):
+    """``count`` random stacks of 1–``max_layers`` layers Keras accepts (kernel 1–5, stride 1–3, dilation 1–3,
+    never stride and dilation both above 1 in one layer); ``strided``/``dilated=False`` keep them at 1."""
+    rng = np.random.default_rng(seed)
+    stacks = []
+    for _ in range(count):
+        stack = []
+        for _ in range(int(rng.integers(1, max_layers + 1))):
+            kernel_size = int(rng.integers(1, 6))
+            stride = int(rng.integers(1, 4)) if strided else 1
+            dilation = int(rng.integers(1, 4)) if dilated and stride == 1 else 1
+            stack.append((kernel_size, stride, dilation))
+        stacks.append(stack)
+    return stacks
