@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from convcourse.cases import Case, conv2d_cases, random_values, same_total_padding, valid_output_length
-from convcourse.oracle import keras_conv1d
+from convcourse.oracle import keras_conv1d, keras_pool2d
 
 CONV_OUTPUT_LENGTH_NAMES = ("input_length", "kernel_size", "stride", "padding", "dilation")
 SAME_PADDING_NAMES = ("input_length", "kernel_size", "stride", "dilation")
@@ -86,6 +86,16 @@ def keras_same_padding(input_length, kernel_size, stride=1, dilation=1):
         raise RuntimeError(f"Keras read the input with inconsistent offsets {sorted(befores)}")
     before = befores.pop()
     return before, same_total_padding(input_length, kernel_size, stride, dilation) - before
+
+
+def keras_max_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """``MaxPooling2D`` on ``x (N, H, W, C)``, with the arguments in the contract's order."""
+    return keras_pool2d(x, "max", pool_size, strides, padding)
+
+
+def keras_avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """``AveragePooling2D`` on ``x (N, H, W, C)``, with the arguments in the contract's order."""
+    return keras_pool2d(x, "avg", pool_size, strides, padding)
 
 
 def _fits(input_length, kernel_size, stride, padding, dilation):

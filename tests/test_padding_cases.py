@@ -6,7 +6,8 @@ import pytest
 
 from convcourse.padding_cases import (
     conv1d_cases, conv2d_padding_cases, conv_output_length_cases, conv_output_length_unfit_cases,
-    keras_conv_output_length, keras_same_padding, pool2d_cases, same_padding_cases,
+    keras_avg_pool2d, keras_conv_output_length, keras_max_pool2d, keras_same_padding, pool2d_cases,
+    same_padding_cases,
 )
 from convcourse.oracle import keras_conv1d, keras_conv2d, keras_pool2d
 
@@ -120,3 +121,9 @@ def test_pool_cases_negative_values_strides_and_corners():
     for case in same + default:
         output = keras_pool2d(case["x"], "max", case["pool_size"], case["strides"], case["padding"])
         assert output.size > 0
+
+
+def test_pool_references_take_the_contract_order():
+    x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
+    np.testing.assert_array_equal(keras_max_pool2d(x, 2, None, "same")[0, :, :, 0], [[-1, -3], [-7, -9]])
+    np.testing.assert_array_equal(keras_avg_pool2d(x, 2, None, "same")[0, :, :, 0], [[-3, -4.5], [-7.5, -9]])
