@@ -82,22 +82,38 @@ def submitted_students(course_root, assignment):
 
 
 def _restore_metadata(notebook, release):
-    """Give cells back the nbgrader metadata a submission lost: answers by their ``def``, others by source."""
-    by_source = {cell.source: cell for cell in release.cells if "nbgrader" in cell.metadata}
-    answers = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in release.cells
-               if cell.metadata.get("nbgrader", {}).get("solution")}
+    """Give cells back the nbgrader metadata a submission lost: answers by their ``def``, others by source.
+
+    Each release cell lends its metadata once, in order, so cells with the same source stay distinct.
+    """
+    unused = [cell for cell in release.cells if "nbgrader" in cell.metadata]
     restored = 0
     for cell in notebook.cells:
         if "nbgrader" in cell.metadata:
             continue
-        match = by_source.get(cell.source)
-        if match is None:
-            match = next((answer for grade_id, answer in answers.items()
-                          if re.search(rf"^def {re.escape(grade_id)}\(", cell.source, flags=re.M)), None)
-        if match is not None and match.cell_type == cell.cell_type:
+        match = next((c for c in unused if c.source == cell.source and c.cell_type == cell.cell_type), None)
+        if match is None and cell.cell_type == "code":
+            match = next((c for c in unused if c.metadata["nbgrader"].get("solution") and re.search(
+                rf"^def {re.escape(c.metadata['nbgrader']['grade_id'])}\(", cell.source, flags=re.M)), None)
+        if match is not None:
+            unused.remove(match)
             cell.metadata["nbgrader"] = json.loads(json.dumps(match.metadata["nbgrader"]))
             restored += 1
     return restored
+
+
+def _drop_duplicate_ids(notebook):
+    """Keep the nbgrader metadata of the last cell of each grade_id only (nbgrader itself chokes on the others)."""
+    seen, dropped = set(), []
+    for cell in reversed(notebook.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            del cell.metadata["nbgrader"]
+            dropped.append(grade_id)
+        seen.add(grade_id)
+    return dropped
 
 
 def tidy_submission(course_root, assignment, student):
@@ -124,8 +140,11 @@ def tidy_submission(course_root, assignment, student):
         return notes
     if not any("nbgrader" in cell.metadata for cell in notebook.cells):
         restored = _restore_metadata(notebook, nbformat.read(release_path, as_version=4))
-        nbformat.write(notebook, expected)
         notes.append(f"the nbgrader cell metadata was missing; restored on {restored} cells by matching the release")
+    duplicated = _drop_duplicate_ids(notebook)
+    if duplicated:
+        notes.append(f"cells {sorted(set(duplicated))} appeared more than once; the last copy of each was graded")
+    nbformat.write(notebook, expected)
     return notes
 
 

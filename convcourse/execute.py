@@ -12,6 +12,7 @@ import asyncio
 import copy
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
@@ -32,6 +33,9 @@ class ResilientExecute(Execute):
     """``Execute`` that restarts a dead or stuck kernel and carries on with the next cell."""
 
     interrupt_grace = Integer(10, help="Seconds a kernel has to answer after a timeout interrupt.").tag(config=True)
+    setup_timeout = Integer(
+        300, help="Timeout of the instructor's own cells (setup imports), which are neither answers nor tests."
+    ).tag(config=True)
     max_restarts = Integer(5, help="Kernel restarts allowed in one notebook before the rest is not run.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
@@ -39,6 +43,12 @@ class ResilientExecute(Execute):
         self._restarts = 0
         self._lost_reason = None
         return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if cell is not None and not (utils.is_grade(cell) or utils.is_solution(cell)) and timeout is not None:
+            return max(timeout, self.setup_timeout)
+        return timeout
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)
@@ -75,6 +85,8 @@ class ResilientExecute(Execute):
             cell.outputs = [_error_output(ename, evalue)]
             await self._recover(cell_index, ename)
             return cell
+
+    execute_cell = run_sync(async_execute_cell)
 
     async def _recover(self, failed_index, reason):
         self._restarts += 1

@@ -55,7 +55,7 @@ def _stripped(release):
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "20")
+    os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "30")
     os.environ.setdefault("CONVCOURSE_INTERRUPT_GRACE", "3")
     course = grading.prepare_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
     release = grading.generate_assignment(course, ASSIGNMENT)
