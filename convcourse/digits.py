@@ -28,7 +28,7 @@ def load_digits_split():
                             random_state=SPLIT_SEED)
 
 
-def test_accuracy(model, X_test, y_test):
+def held_out_accuracy(model, X_test, y_test):
     """The fraction of ``X_test`` whose most probable class (argmax of ``model``'s output) is ``y_test``."""
     predictions = np.asarray(model.predict(X_test, verbose=0))
     if predictions.shape != (len(y_test), 10):
@@ -49,4 +49,4 @@ def train_as_contract(build_model, data=None):
     keras.utils.set_random_seed(MODEL_SEED)
     model = build_model()
     history = model.fit(X_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
-    return model, history, test_accuracy(model, X_test, y_test)
+    return model, history, held_out_accuracy(model, X_test, y_test)
