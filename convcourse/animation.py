@@ -75,7 +75,7 @@ def _grid(ax, values, origin_x, shade=None, title=""):
             colour = shade(i, j) if shade else "white"
             ax.add_patch(Rectangle((origin_x + j, rows - 1 - i), 1, 1, facecolor=colour, edgecolor="#555555", lw=0.8))
             if not np.isnan(values[i, j]):
-                ax.text(origin_x + j + 0.5, rows - 0.5 - i, f"{values[i, j]:g}", ha="center", va="center", fontsize=8)
+                ax.text(origin_x + j + 0.5, rows - 0.5 - i, f"{values[i, j]:g}", ha="center", va="center", fontsize=7)
     ax.text(origin_x + cols / 2, rows + 0.3, title, ha="center", va="bottom", fontsize=9)
 
 
