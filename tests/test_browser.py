@@ -140,5 +140,16 @@ def test_exercise_pages_show_the_stub_and_no_solution(site, browser):
     page, _ = _open(browser, f"{site}/exercises/01_cross_correlation/01_cross_correlation.html")
     text = page.inner_text("main")
     assert "YOUR CODE HERE" in text and "BEGIN SOLUTION" not in text and "sliding_window_view(x, (kernel_height" not in text
-    assert page.locator("a[href$='.ipynb'], button[title*='Download'], .dropdown-download-buttons").count() > 0
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["chapters/01_cross_correlation.html",
+                                  "exercises/01_cross_correlation/01_cross_correlation.html"])
+def test_launch_buttons_and_notebook_download(site, browser, path):
+    page, _ = _open(browser, f"{site}/{path}")
+    launch = page.locator(".dropdown-launch-buttons a")
+    assert {"Binder", "Colab", "JupyterHub"} <= {launch.nth(k).text_content().strip() for k in range(launch.count())}
+    download = page.locator(".dropdown-download-buttons a[href$='.ipynb']")
+    assert download.count() == 1
+    assert page.request.get(page.url.rsplit("/", 1)[0] + "/" + download.get_attribute("href")).ok
     page.close()

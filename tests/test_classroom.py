@@ -131,8 +131,10 @@ def test_memory_is_bounded(graded_class):
 
 @pytest.mark.skipif(not SANDBOXED, reason="needs root and a Python other users can run (make setup)")
 def test_forks_are_bounded_and_reaped(graded_class):
+    """5000 forks stop at the sandbox user's process limit: at most the forking function's own tests suffer
+    (its kernel has no threads left), the other students are untouched and no child outlives the run."""
     _, _, outcome = graded_class
-    assert outcome["forks"]["score"] == outcome["forks"]["max_score"], outcome["forks"]["errors"]
+    assert _lost(outcome, "forks") <= _owned(outcome["forks"]["cells"], "conv2d"), outcome["forks"]["errors"]
     assert reap_sandbox_processes() == 0
 
 
