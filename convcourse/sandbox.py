@@ -13,7 +13,7 @@ nbgrader starts every submission's kernel through the ``convcourse-sandbox`` ker
   anything else that is not world-readable, and its process limit is its own.
 
 Without root, the limits still apply but files are not protected and the process limit is shared with the
-grader's user. The slot is held by a lock that lives exactly as long as the kernel process.
+grader's user. A slot belongs to a kernel for as long as that kernel's process lives.
 """
 
 import fcntl
@@ -78,18 +78,31 @@ def sandbox_root():
     return root
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _take_slot(root):
-    """Lock a free slot; the open, inheritable lock file keeps it taken until the kernel process ends."""
-    for slot in range(SLOTS):
-        handle = os.open(root / f"slot-{slot}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(handle)
-            continue
-        os.set_inheritable(handle, True)
-        return slot
-    raise RuntimeError(f"all {SLOTS} sandbox slots in {root} are taken")
+    """Claim a slot whose kernel is gone: the slot file names the kernel's process id (kept across exec).
+
+    Children a submission forked do not keep a slot: the next kernel that takes it kills them first.
+    """
+    with open(root / "slots.lock", "a") as master:
+        fcntl.flock(master, fcntl.LOCK_EX)
+        for slot in range(SLOTS):
+            owner = root / f"slot-{slot}.pid"
+            try:
+                pid = int(owner.read_text())
+            except (OSError, ValueError):
+                pid = None
+            if pid is None or not _alive(pid):
+                owner.write_text(str(os.getpid()))
+                return slot
+    raise RuntimeError(f"all {SLOTS} sandbox slots in {root} have a running kernel")
 
 
 def drop_privileges(connection_file):
