@@ -18,33 +18,15 @@ A student cell that later replaces ``numpy.testing``, ``np.allclose``, ``np.abs`
 or a builtin does not reach them.
 """
 
-import builtins as _builtins
-
 import numpy as _np
 
 from convcourse.guard import ForbiddenCallError, hand_written
+from convcourse.pristine import (  # noqa: A004 (shadowing the builtins is the point)
+    all, any, AssertionError, BaseException, bool, enumerate, Exception, float, getattr, int, isinstance, len,
+    repr, sorted, str, tuple, type, TypeError, ValueError, zip,
+)
 
-# Bound once, at import, so that later patches of builtins or NumPy names do not reach the checks.
-AssertionError = _builtins.AssertionError
-BaseException = _builtins.BaseException
-Exception = _builtins.Exception
-TypeError = _builtins.TypeError
-ValueError = _builtins.ValueError
-bool = _builtins.bool
-float = _builtins.float
-int = _builtins.int
-isinstance = _builtins.isinstance
-len = _builtins.len
-repr = _builtins.repr
-str = _builtins.str
-tuple = _builtins.tuple
-type = _builtins.type
-zip = _builtins.zip
-all = _builtins.all
-any = _builtins.any
-enumerate = _builtins.enumerate
-getattr = _builtins.getattr
-sorted = _builtins.sorted
+# NumPy names bound once, at import, so that later patches by student cells do not reach the checks.
 _ndarray = _np.ndarray
 _integer = _np.integer
 _absolute = _np.absolute

@@ -12,31 +12,17 @@ Every check returns ``None`` or raises ``AssertionError`` with a message that sa
 locked setup cell of the assignment), so later patches by student cells do not reach them.
 """
 
-import builtins as _builtins
-
 import keras as _keras
 import numpy as _np
 
 from convcourse import digits as _digits
 from convcourse.cases import Case
 from convcourse.checks import call_graded
+from convcourse.pristine import (  # noqa: A004 (shadowing the builtins is the point)
+    all, any, AssertionError, bool, enumerate, Exception, float, getattr, int, isinstance, len, list, next,
+    tuple, type, zip,
+)
 
-AssertionError = _builtins.AssertionError
-Exception = _builtins.Exception
-all = _builtins.all
-any = _builtins.any
-next = _builtins.next
-zip = _builtins.zip
-bool = _builtins.bool
-float = _builtins.float
-int = _builtins.int
-isinstance = _builtins.isinstance
-len = _builtins.len
-list = _builtins.list
-tuple = _builtins.tuple
-type = _builtins.type
-enumerate = _builtins.enumerate
-getattr = _builtins.getattr
 _integer = _np.integer
 _asarray = _np.asarray
 _isfinite = _np.isfinite

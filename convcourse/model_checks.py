@@ -19,8 +19,6 @@ values differ and, when the result matches a known mistake, which one. Like
 setup cell of the assignment imports it before any student code).
 """
 
-import builtins as _builtins
-
 import numpy as _np
 
 from convcourse.cases import random_values
@@ -36,21 +34,11 @@ from convcourse.model_cases import (
     window_scores,
 )
 from convcourse.oracle import keras_conv2d
+from convcourse.pristine import (  # noqa: A004 (shadowing the builtins is the point)
+    AssertionError, BaseException, bool, enumerate, Exception, getattr, int, isinstance, len, str, sum, tuple,
+    type, TypeError, ValueError,
+)
 
-AssertionError = _builtins.AssertionError
-BaseException = _builtins.BaseException
-Exception = _builtins.Exception
-TypeError = _builtins.TypeError
-ValueError = _builtins.ValueError
-bool = _builtins.bool
-enumerate = _builtins.enumerate
-getattr = _builtins.getattr
-int = _builtins.int
-isinstance = _builtins.isinstance
-len = _builtins.len
-str = _builtins.str
-tuple = _builtins.tuple
-type = _builtins.type
 _ndarray = _np.ndarray
 _asarray = _np.asarray
 _float64 = _np.float64
@@ -139,7 +127,7 @@ def _all_layers(model):
 
 
 def _weight_count(model):
-    return int(_builtins.sum(int(_np.size(w)) for w in model.get_weights()))
+    return int(sum(int(_np.size(w)) for w in model.get_weights()))
 
 
 def _check_structure(converted, model, name, where):
@@ -172,9 +160,9 @@ def _check_structure(converted, model, name, where):
 def _check_unchanged(model, weights_before, x, outputs_before, name, where):
     weights_after = model.get_weights()
     layers_with_weights = [layer for layer in model.layers if layer.get_weights()]
-    changed = len(weights_after) != len(weights_before) or not _builtins.all(
+    changed = len(weights_after) != len(weights_before) or not all(
         before.shape == after.shape and bool((before == after).all())
-        for before, after in _builtins.zip(weights_before, weights_after))
+        for before, after in zip(weights_before, weights_after))
     if changed:
         raise AssertionError(
             f"{name} changed the original model's weights; build new layers (or reuse the old ones) "
@@ -272,7 +260,7 @@ def check_rejects_classifier(function, model, layer_name, reason):
         result = function(model)
     except (ValueError, TypeError) as error:
         message = str(error)
-        if not _builtins.any(word in message for word in accepted):
+        if not any(word in message for word in accepted):
             raise AssertionError(
                 f"{name} raised {type(error).__name__}({message!r}) for a model with {reason}; the message should "
                 f"name the layer it cannot convert ({layer.name!r} or {type(layer).__name__}) "
