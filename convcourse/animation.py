@@ -38,20 +38,24 @@ def interactive_html(animation, fps=2):
     return markup.replace(random_id, stable_id)
 
 
-def frames_strip(animation, frames, columns=4):
-    """PNG bytes of up to ``columns`` frames of ``animation`` side by side: the static fallback."""
+def frames_strip(animation, frames, columns=2, rows=2):
+    """PNG bytes of up to ``columns * rows`` frames of ``animation`` in a grid: the static fallback."""
     figure = animation._fig
-    picks = np.linspace(0, frames - 1, num=min(columns, frames)).round().astype(int)
+    picks = np.unique(np.linspace(0, frames - 1, num=min(columns * rows, frames)).round().astype(int))
     images = []
     for frame in picks:
         animation._func(frame)
         figure.canvas.draw()
         images.append(np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy())
-    strip, axis = plt.subplots(1, len(images), figsize=(3.2 * len(images), 3.2 * images[0].shape[0] / images[0].shape[1]))
-    for ax, image, frame in zip(np.atleast_1d(axis), images, picks):
-        ax.imshow(image)
-        ax.set_title(f"frame {frame + 1} of {frames}")
+    grid_rows = -(-len(images) // columns)
+    height, width = images[0].shape[:2]
+    strip, axes = plt.subplots(grid_rows, min(columns, len(images)), squeeze=False,
+                               figsize=(min(columns, len(images)) * width / 80, grid_rows * (height / 80 + 0.3)))
+    for ax in axes.flat:
         ax.axis("off")
+    for ax, image, frame in zip(axes.flat, images, picks):
+        ax.imshow(image)
+        ax.set_title(f"frame {frame + 1} of {frames}", fontsize=9)
     buffer = io.BytesIO()
     strip.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
     plt.close(strip)
