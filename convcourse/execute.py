@@ -36,13 +36,35 @@ class ResilientExecute(Execute):
     setup_timeout = Integer(
         300, help="Timeout of the instructor's own cells (setup imports), which are neither answers nor tests."
     ).tag(config=True)
+    max_output_chars = Integer(
+        100_000, help="Characters of output kept per cell; the rest is dropped as it arrives (a print loop "
+                      "must not fill the grader's memory or the feedback)."
+    ).tag(config=True)
     max_restarts = Integer(5, help="Kernel restarts allowed in one notebook before the rest is not run.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._notebook = nb
         self._restarts = 0
         self._lost_reason = None
+        self._output_chars = {}
         return super().preprocess(nb, resources, km)
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] not in ("stream", "display_data", "update_display_data"):
+            return super().output(outs, msg, display_id, cell_index)  # errors and results always count
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        used = self._output_chars.get(cell_index, 0)
+        if used + size > self.max_output_chars:
+            if used <= self.max_output_chars:
+                self._output_chars[cell_index] = self.max_output_chars + 1
+                notice = NotebookNode(output_type="stream", name="stderr", text=(
+                    f"\n[output truncated: this cell printed more than {self.max_output_chars:,} characters]\n"))
+                outs.append(notice)
+                return notice
+            return None
+        self._output_chars[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
