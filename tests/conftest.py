@@ -10,19 +10,10 @@ import pytest
 
 from convcourse import grading
 
-from corpus import REPO, corpus
+from corpus import REPO, corpus, notebooks
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
-def _student_notebook(submission, release, answers):
-    if submission.kind == "release":
-        return nbformat.read(release, as_version=4)
-    changed = dict(answers)
-    if submission.kind in ("wrong", "correct"):
-        changed[submission.function] = submission.source
-    return grading.student_notebook(release, changed)
 
 
 class GradedAssignment:
@@ -35,12 +26,13 @@ class GradedAssignment:
         solution = REPO / "solutions" / assignment / f"{assignment}.ipynb"
         self.answer_ids = list(grading.solution_answers(solution))
         self.submissions = corpus(assignment)
+        self.students = notebooks(assignment)
         answers = grading.solution_answers(solution)
-        for submission in self.submissions:
-            grading.submit(self.root, assignment, submission.student,
-                           _student_notebook(submission, self.release, answers))
-        grading.autograde(self.root, assignment, [s.student for s in self.submissions],
-                          workers=max(os.cpu_count() or 1, 2))
+        for student, changed in self.students.items():
+            notebook = (nbformat.read(self.release, as_version=4) if student == "release"
+                        else grading.student_notebook(self.release, dict(answers, **changed)))
+            grading.submit(self.root, assignment, student, notebook)
+        grading.autograde(self.root, assignment, list(self.students), workers=max(os.cpu_count() or 1, 2))
         self.scores = grading.scores(self.root, assignment)
 
     def autograded_notebook(self, student):

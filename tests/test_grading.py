@@ -56,22 +56,36 @@ def test_release_has_no_drift(graded, assignment):
 
 @pytest.mark.parametrize("submission", all_submissions("wrong"), ids=str)
 def test_wrong_implementation_loses_points_on_its_own_function(graded, submission):
+    """It loses points on its own function's cells; the functions its notebook answers correctly keep theirs."""
     result = graded(submission.assignment)
     scores = result.scores[submission.student]
+    wrong_here = set(result.students[submission.student])
     own = {g: s for g, s in scores.items() if owns(submission.function, g, result.answer_ids) or g in submission.also_fails}
     assert own, f"no test cells for {submission.function}"
-    assert _lost(own), f"{submission.student} kept full marks on {sorted(own)}"
-    others_lost = {g: s for g, s in _lost(scores).items() if g not in own}
+    assert _lost(own), f"{submission.name} kept full marks on {sorted(own)}"
+    others_lost = {g: s for g, s in _lost(scores).items()
+                   if g not in own and not any(owns(f, g, result.answer_ids) for f in wrong_here)}
     assert not others_lost, (
-        f"{submission.student} also lost points on other functions: {others_lost}\n{result.explain(submission.student)}"
+        f"{submission.name} ({submission.student}) also cost points on correct functions: {others_lost}\n"
+        f"{result.explain(submission.student)}"
     )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_is_failed_by_some_wrong_implementation(graded, assignment):
+    """A test cell is only trusted once a wrong implementation has been shown to fail it."""
+    result = graded(assignment)
+    wrong_students = {s.student for s in result.submissions if s.kind == "wrong"}
+    cells = set(result.scores["solution"])
+    failed = {g for student in wrong_students for g, (score, top) in result.scores[student].items() if score < top}
+    assert not cells - failed, f"test cells no wrong implementation fails: {sorted(cells - failed)}"
 
 
 @pytest.mark.parametrize("submission", all_submissions("correct"), ids=str)
 def test_differently_written_correct_implementation_earns_full_marks(graded, submission):
     result = graded(submission.assignment)
     lost = _lost(result.scores[submission.student])
-    assert not lost, f"{submission.student} lost points: {lost}\n{result.explain(submission.student)}"
+    assert not lost, f"{submission.name} ({submission.student}) lost points: {lost}\n{result.explain(submission.student)}"
 
 
 def _hidden_test_lines(assignment):
@@ -90,7 +104,7 @@ def test_feedback_shows_no_hidden_test_source(graded, assignment):
     result = graded(assignment)
     grading.nbgrader(result.root, "generate_feedback", assignment, "--force")
     feedback = sorted((result.root / ".grading" / "feedback").glob(f"*/{assignment}/*.html"))
-    assert len(feedback) == len(result.submissions)
+    assert len(feedback) == len(result.students)
     hidden = _hidden_test_lines(assignment)
     assert hidden
     for page in feedback:

@@ -1,3 +1,4 @@
+# grade alone
 import builtins
 import numpy.testing
 
