@@ -1,8 +1,9 @@
 """The runtime guard that keeps graded functions hand-written.
 
 While a graded function runs under :func:`hand_written`, every call into
-TensorFlow, Keras, PyTorch, JAX, ``scipy.signal`` or ``scipy.ndimage``, and every
-call of ``np.convolve`` / ``np.correlate``, is refused with :class:`ForbiddenCallError`.
+TensorFlow, Keras, PyTorch, JAX, ``scipy.signal``, ``scipy.ndimage`` or the course's own
+package, and every call of ``np.convolve`` / ``np.correlate``, is refused with
+:class:`ForbiddenCallError`.
 The guard watches calls with a profile hook, so a name imported before the call
 (``from scipy.signal import correlate2d``) is caught as well; a refusal that the
 function catches is still remembered and reported after it returns.
@@ -41,7 +42,14 @@ class ForbiddenCallError(RuntimeError):
     """A graded function called a library routine it must write by hand."""
 
 
+_COURSE_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_THIS_FILE = os.path.abspath(__file__)
+
+
 def _package_of(filename):
+    # The course's own helpers (test cases, the oracle) are not for graded functions either.
+    if filename.startswith(_COURSE_PACKAGE) and filename != _THIS_FILE:
+        return "the course package convcourse"
     parts = filename.replace("\\", "/").split("/")
     for marker, name in FORBIDDEN_PACKAGES.items():
         marker_parts = marker.replace("\\", "/").split("/")

@@ -54,3 +54,11 @@ def test_plain_numpy_is_allowed():
         return np.einsum("i,i->", padded, padded) + np.lib.stride_tricks.sliding_window_view(x, 2).sum()
 
     assert call_graded(fine, Case(("x",), (np.ones(3),))) == 7.0
+
+
+def test_the_course_package_is_refused_too():
+    from convcourse.cases import same_total_padding
+
+    with pytest.raises(ForbiddenCallError, match="the course package convcourse"):
+        with hand_written("same_padding"):
+            same_total_padding(5, 2)
