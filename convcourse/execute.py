@@ -52,13 +52,14 @@ class ResilientExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         if msg["msg_type"] not in ("stream", "display_data", "update_display_data"):
             return super().output(outs, msg, display_id, cell_index)  # errors and results always count
+        # The notice goes to stdout: nbgrader scores a cell with any stderr output as failed.
         content = msg.get("content", {})
         size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
         used = self._output_chars.get(cell_index, 0)
         if used + size > self.max_output_chars:
             if used <= self.max_output_chars:
                 self._output_chars[cell_index] = self.max_output_chars + 1
-                notice = NotebookNode(output_type="stream", name="stderr", text=(
+                notice = NotebookNode(output_type="stream", name="stdout", text=(
                     f"\n[output truncated: this cell printed more than {self.max_output_chars:,} characters]\n"))
                 outs.append(notice)
                 return notice
