@@ -23,6 +23,8 @@ def setup_notebook(seed=DEFAULT_SEED):
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
+    # Keras' advice (e.g. "prefer an Input object") goes to stderr, where nbgrader would fail a test cell.
+    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
     logging.getLogger("absl").setLevel(logging.ERROR)
 
     import tensorflow as tf
