@@ -51,6 +51,8 @@ c.Autograde.autograde_preprocessors = [
 # A cell that runs longer than this is interrupted and loses its points; the rest of the notebook still runs.
 c.Execute.timeout = int(os.environ.get("CONVCOURSE_CELL_TIMEOUT", 120))
 c.Execute.startup_timeout = 120
+# Kill the kernel when the notebook is done instead of waiting for TensorFlow to tear down (about 1 s each).
+c.Execute.shutdown_kernel = "immediate"
 
 # After a timeout the kernel has this long to obey the interrupt before it is restarted.
 c.ResilientExecute.interrupt_grace = int(os.environ.get("CONVCOURSE_INTERRUPT_GRACE", 10))
