@@ -71,14 +71,9 @@ def collect_zip(course_root, assignment, archive):
         f"--FileNameCollectorPlugin.named_regexp={ZIP_FILE_PATTERN}",
         "--FileNameCollectorPlugin.valid_ext=['.ipynb']",
     )
-    students = submitted_students(course_root, assignment)
+    students = grading.submitted_students(course_root, assignment)
     print(f"collected {len(students)} submissions of {assignment} from {Path(archive).name}")
     return students
-
-
-def submitted_students(course_root, assignment):
-    submitted = _course(course_root) / ".grading" / "submitted"
-    return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
 
 
 def _restore_metadata(notebook, release):
@@ -149,7 +144,7 @@ def tidy_submission(course_root, assignment, student):
 
 
 def _incidents(course_root, assignment, student):
-    path = _course(course_root) / ".grading" / "autograded" / student / assignment / f"{assignment}.ipynb"
+    path = grading.autograded_path(course_root, assignment, student)
     if not path.exists():
         return ["nbgrader could not grade this notebook"], []
     incidents, errors = [], []
@@ -169,7 +164,7 @@ def _incidents(course_root, assignment, student):
 def autograde(course_root, assignment, workers=None, students=None):
     """Tidy, then autograde every submission of ``assignment`` with ``workers`` parallel nbgrader processes."""
     course_root = _course(course_root)
-    students = students or submitted_students(course_root, assignment)
+    students = students or grading.submitted_students(course_root, assignment)
     if not students:
         raise SystemExit(f"no submissions of {assignment} in .grading/submitted/")
     workers = workers or os.cpu_count() or 1

@@ -60,6 +60,16 @@ def submission_path(course_root, assignment, student):
     return Path(course_root) / ".grading" / "submitted" / student / assignment / f"{assignment}.ipynb"
 
 
+def autograded_path(course_root, assignment, student):
+    return Path(course_root) / ".grading" / "autograded" / student / assignment / f"{assignment}.ipynb"
+
+
+def submitted_students(course_root, assignment):
+    """The students with a submission folder for ``assignment``, sorted."""
+    submitted = Path(course_root) / ".grading" / "submitted"
+    return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+
+
 def submit(course_root, assignment, student, notebook):
     """Place ``notebook`` (a path or a notebook node) as ``student``'s submission, as ``nbgrader collect`` would."""
     target = submission_path(course_root, assignment, student)
@@ -73,9 +83,7 @@ def submit(course_root, assignment, student, notebook):
 
 def _autograde_batch(course_root, assignment, batch, progress):
     """One ``nbgrader autograde`` process grading ``batch`` (all other students excluded), reporting each start."""
-    submitted = Path(course_root) / ".grading" / "submitted"
-    everyone = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}"))
-    excluded = ",".join(student for student in everyone if student not in batch)
+    excluded = ",".join(s for s in submitted_students(course_root, assignment) if s not in batch)
     arguments = ["autograde", assignment, "--force"]
     if len(batch) == 1:
         arguments.append(f"--student={batch[0]}")

@@ -36,8 +36,7 @@ class GradedAssignment:
         self.scores = grading.scores(self.root, assignment)
 
     def autograded_notebook(self, student):
-        path = self.root / ".grading" / "autograded" / student / self.assignment / f"{self.assignment}.ipynb"
-        return nbformat.read(path, as_version=4)
+        return nbformat.read(grading.autograded_path(self.root, self.assignment, student), as_version=4)
 
     def explain(self, student):
         """The error lines of a student's autograded notebook, for assertion messages."""

@@ -147,8 +147,7 @@ def test_broken_files_are_graded_with_a_reason(graded_class):
 
 def test_printing_megabytes_is_truncated(graded_class):
     course, _, _ = graded_class
-    autograded = (course / ".grading" / "autograded" / "reads-secrets-and-prints-megabytes" / ASSIGNMENT
-                  / f"{ASSIGNMENT}.ipynb")
+    autograded = grading.autograded_path(course, ASSIGNMENT, "reads-secrets-and-prints-megabytes")
     assert autograded.stat().st_size < 2_000_000
 
 
