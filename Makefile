@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 
 WORKERS ?=
-CLASSROOM := $(BIN)/python -m convcourse.classroom
+CLASSROOM := $(BIN)/python -m convcourse.grader.classroom
 
 .PHONY: setup book test serve release collect collect-zip autograde feedback grades report benchmark clean
 

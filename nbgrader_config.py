@@ -8,12 +8,17 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
 )
 
-from convcourse.execute import ResilientExecute
-from convcourse.feedback import HideHiddenTests
-from convcourse.sandbox import KERNEL_NAME, install_kernel_spec
+from convcourse.grader.execute import ResilientExecute
+from convcourse.grader.feedback import HideHiddenTests
+from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 GRADING = os.environ.get("CONVCOURSE_GRADING_DIR", os.path.join(COURSE_ROOT, ".grading"))

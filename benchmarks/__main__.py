@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from convcourse import grading
+from convcourse.grader import grading
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

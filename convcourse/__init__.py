@@ -3,7 +3,7 @@
 
 The package holds no solution: the Keras layers are the reference, run through
 :mod:`convcourse.oracle`. Import what you need explicitly, for example
-``from convcourse.oracle import keras_conv2d``.
+``from convcourse.grader.oracle import keras_conv2d``.
 """
 
 __version__ = "0.1.0"

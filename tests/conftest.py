@@ -7,10 +7,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from convcourse import grading
-
 from corpus import REPO, corpus, notebooks
+
+from convcourse.grader import grading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

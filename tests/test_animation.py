@@ -3,7 +3,12 @@
 import matplotlib
 import numpy as np
 
-from convcourse.animation import frames_strip, interactive_html, scatter_animation, sliding_window_animation
+from convcourse.book.animation import (
+    frames_strip,
+    interactive_html,
+    scatter_animation,
+    sliding_window_animation,
+)
 
 matplotlib.use("Agg")
 

@@ -6,7 +6,6 @@ import re
 
 import nbformat
 import pytest
-
 from corpus import ASSIGNMENTS, REPO
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from corpus import REPO
 
 pytestmark = pytest.mark.slow

@@ -2,8 +2,13 @@
 
 import numpy as np
 
-from convcourse.cases import conv2d_cases, conv_params_cases, corr2d_cases, same_total_padding, valid_output_length
-from convcourse.oracle import keras_conv2d
+from convcourse.assignments.a01_cross_correlation.cases import (
+    conv2d_cases,
+    conv_params_cases,
+    corr2d_cases,
+)
+from convcourse.grader.cases import same_total_padding, valid_output_length
+from convcourse.grader.oracle import keras_conv2d
 
 
 def test_cases_are_reproducible():

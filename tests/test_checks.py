@@ -6,16 +6,16 @@ import numpy as np
 import numpy.testing
 import pytest
 
-from convcourse.cases import Case, conv2d_cases
-from convcourse.checks import (
-    array_difference,
-    check_against_reference,
-    check_example,
-    check_integer_results,
-    check_rejects,
+from convcourse.assignments.a01_cross_correlation.cases import conv2d_cases
+from convcourse.assignments.a01_cross_correlation.mistakes import (
+    conv_mistakes,
+    flipped_kernel,
 )
-from convcourse.mistakes import conv_mistakes, flipped_kernel
-from convcourse.oracle import keras_conv2d, keras_corr2d
+from convcourse.assignments.a01_cross_correlation.references import keras_corr2d
+from convcourse.grader.cases import Case
+from convcourse.grader.checks import check_against_reference, check_integer_results, check_rejects
+from convcourse.student.checks import array_difference, check_example
+from convcourse.grader.oracle import keras_conv2d
 
 
 def einsum_conv2d(x, kernel, bias=None):

@@ -4,9 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from convcourse import checks_cnn
-from convcourse.cases import Case
-from convcourse.checks_cnn import (
+from convcourse.assignments.a05_cnn_in_practice import checks as checks_cnn
+from convcourse.assignments.a05_cnn_in_practice.checks import (
     check_digits_cnn_accuracy,
     check_digits_cnn_structure,
     check_generator_budget,
@@ -17,6 +16,7 @@ from convcourse.checks_cnn import (
     check_pair_results,
     flat_layers,
 )
+from convcourse.grader.cases import Case
 
 LAYERS = ("layers",)
 KNOWN = {((3, 1, 1),): (3, 1), ((3, 2, 1), (3, 1, 1)): (7, 2)}

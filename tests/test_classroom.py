@@ -8,11 +8,13 @@ import os
 
 import nbformat
 import pytest
-
-from convcourse import classroom, grading
-from convcourse.sandbox import reap_sandbox_processes, sandbox_user_can_run_python
-
 from corpus import REPO
+
+from convcourse.grader import classroom, grading
+from convcourse.grader.sandbox import (
+    reap_sandbox_processes,
+    sandbox_user_can_run_python,
+)
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_cross_correlation"
@@ -79,7 +81,7 @@ def graded_class(tmp_path_factory):
     outcome = classroom.autograde(course, ASSIGNMENT, workers=2)
     classroom.feedback(course, ASSIGNMENT)
     classroom.grades(course, course / "grades.csv")
-    from convcourse.report import write_report
+    from convcourse.grader.report import write_report
 
     write_report(course, [ASSIGNMENT], course / "class-report.html")
     reap_sandbox_processes()

@@ -4,7 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from convcourse.digits import load_digits_split, held_out_accuracy, train_as_contract
+from convcourse.assignments.a05_cnn_in_practice.digits import (
+    held_out_accuracy,
+    load_digits_split,
+    train_as_contract,
+)
 
 
 def test_split_follows_the_contract():

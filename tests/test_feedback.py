@@ -1,9 +1,9 @@
-"""Unit tests of convcourse.feedback: hidden regions and tracebacks leave the feedback, results stay."""
+"""Unit tests of convcourse.grader.feedback: hidden regions and tracebacks leave the feedback, results stay."""
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from convcourse.feedback import HIDDEN_NOTICE, HideHiddenTests
+from convcourse.grader.feedback import HIDDEN_NOTICE, HideHiddenTests
 
 
 def _grade_cell(source, outputs=()):

@@ -4,15 +4,12 @@ own function, every differently-written correct one keeps full marks, and feedba
 
 import json
 import re
-import subprocess
-import sys
 
 import nbformat
 import pytest
-
-from convcourse import grading
-
 from corpus import ASSIGNMENTS, REPO, all_submissions, owns
+
+from convcourse.grader import grading
 
 pytestmark = pytest.mark.slow
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from convcourse.cases import Case
-from convcourse.checks import call_graded
-from convcourse.guard import ForbiddenCallError, hand_written
+from convcourse.grader.cases import Case
+from convcourse.student.checks import call_graded
+from convcourse.student.guard import ForbiddenCallError, hand_written
 
 
 def test_numpy_convolve_is_refused_with_a_clear_message():
@@ -57,7 +57,7 @@ def test_plain_numpy_is_allowed():
 
 
 def test_the_course_package_is_refused_too():
-    from convcourse.cases import same_total_padding
+    from convcourse.grader.cases import same_total_padding
 
     with pytest.raises(ForbiddenCallError, match="the course package convcourse"):
         with hand_written("same_padding"):

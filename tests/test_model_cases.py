@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from convcourse.model_cases import (
+from convcourse.assignments.a04_fully_convolutional.cases import (
     ClassifierOptions,
     build_classifier,
     classifier_cases,
@@ -11,10 +11,12 @@ from convcourse.model_cases import (
     dense_kernel_cases,
     describe_classifier,
     feature_map_size,
-    keras_flatten_dense,
     larger_input_sizes,
     total_stride,
     unconvertible_classifiers,
+)
+from convcourse.assignments.a04_fully_convolutional.references import (
+    keras_flatten_dense,
     window_scores,
 )
 

@@ -4,8 +4,17 @@ import keras
 import numpy as np
 import pytest
 
-from convcourse.model_cases import ClassifierOptions, classifier_cases, dense_kernel_cases, unconvertible_classifiers
-from convcourse.model_checks import check_dense_to_conv_kernel, check_fully_convolutional, check_rejects_classifier
+from convcourse.assignments.a04_fully_convolutional.cases import (
+    ClassifierOptions,
+    classifier_cases,
+    dense_kernel_cases,
+    unconvertible_classifiers,
+)
+from convcourse.assignments.a04_fully_convolutional.checks import (
+    check_dense_to_conv_kernel,
+    check_fully_convolutional,
+    check_rejects_classifier,
+)
 
 
 def kernel_by_index(dense_kernel, feature_shape, data_format="channels_last"):

@@ -3,12 +3,14 @@
 import keras
 import numpy as np
 
-from convcourse.oracle import (
+from convcourse.assignments.a01_cross_correlation.references import (
+    keras_conv_params,
+    keras_corr2d,
+)
+from convcourse.grader.oracle import (
     keras_conv1d,
     keras_conv2d,
     keras_conv2d_transpose,
-    keras_conv_params,
-    keras_corr2d,
     keras_output_shape,
     keras_pool2d,
 )

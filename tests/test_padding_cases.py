@@ -4,12 +4,21 @@ them and the corners the assignment promises are there."""
 import numpy as np
 import pytest
 
-from convcourse.padding_cases import (
-    conv1d_cases, conv2d_padding_cases, conv_output_length_cases, conv_output_length_unfit_cases,
-    keras_avg_pool2d, keras_conv_output_length, keras_max_pool2d, keras_same_padding, pool2d_cases,
+from convcourse.assignments.a02_padding_and_stride.cases import (
+    conv1d_cases,
+    conv2d_padding_cases,
+    conv_output_length_cases,
+    conv_output_length_unfit_cases,
+    pool2d_cases,
     same_padding_cases,
 )
-from convcourse.oracle import keras_conv1d, keras_conv2d, keras_pool2d
+from convcourse.assignments.a02_padding_and_stride.references import (
+    keras_avg_pool2d,
+    keras_conv_output_length,
+    keras_max_pool2d,
+    keras_same_padding,
+)
+from convcourse.grader.oracle import keras_conv1d, keras_conv2d, keras_pool2d
 
 pytestmark = pytest.mark.slow
 

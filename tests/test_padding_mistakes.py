@@ -4,12 +4,20 @@ recognise it) and gives ``None`` where it changes nothing."""
 import numpy as np
 import pytest
 
-from convcourse.cases import Case
-from convcourse.oracle import keras_conv1d, keras_conv2d, keras_pool2d
-from convcourse.padding_cases import CONV1D_NAMES, CONV2D_NAMES, POOL2D_NAMES, keras_same_padding
-from convcourse.padding_mistakes import (
-    conv1d_padding_mistakes, conv2d_padding_mistakes, pool2d_mistakes, same_padding_mistakes,
+from convcourse.assignments.a02_padding_and_stride.cases import (
+    CONV1D_NAMES,
+    CONV2D_NAMES,
+    POOL2D_NAMES,
 )
+from convcourse.assignments.a02_padding_and_stride.mistakes import (
+    conv1d_padding_mistakes,
+    conv2d_padding_mistakes,
+    pool2d_mistakes,
+    same_padding_mistakes,
+)
+from convcourse.assignments.a02_padding_and_stride.references import keras_same_padding
+from convcourse.grader.cases import Case
+from convcourse.grader.oracle import keras_conv1d, keras_conv2d, keras_pool2d
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from matplotlib.patches import Rectangle
 
-from convcourse.plots import draw_matrix, highlight_window, show_images, show_window_step
+from convcourse.book.plots import (
+    draw_matrix,
+    highlight_window,
+    show_images,
+    show_window_step,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from convcourse.receptive_field import conv1d_stack, input_gradients, measured_receptive_field, random_stacks
+from convcourse.assignments.a05_cnn_in_practice.cases import random_stacks
+from convcourse.assignments.a05_cnn_in_practice.references import (
+    conv1d_stack,
+    input_gradients,
+    measured_receptive_field,
+)
 
 
 @pytest.mark.parametrize("layers, expected", [

@@ -3,11 +3,16 @@
 import numpy as np
 import pytest
 
-from convcourse.oracle import keras_conv2d_transpose
-from convcourse.transposed_cases import (
-    TransposeGeometry, as_pair, conv2d_transpose_cases, conv_matrix_cases, conv_transpose_output_length_cases,
-    dilate_cases, keras_cannot_run,
+from convcourse.assignments.a03_transposed_convolution.cases import (
+    TransposeGeometry,
+    as_pair,
+    conv2d_transpose_cases,
+    conv_matrix_cases,
+    conv_transpose_output_length_cases,
+    dilate_cases,
+    keras_cannot_run,
 )
+from convcourse.grader.oracle import keras_conv2d_transpose
 
 
 def _same(first, second):

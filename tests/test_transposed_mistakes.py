@@ -4,14 +4,24 @@ out here in NumPy, and every mistaken reference is the mistake it names."""
 import numpy as np
 import pytest
 
-from convcourse.oracle import keras_conv2d, keras_conv2d_transpose
-from convcourse.transposed_cases import (
-    as_pair, conv2d_transpose_cases, conv_matrix_cases, conv_transpose_output_length_cases, dilate_cases,
+from convcourse.assignments.a03_transposed_convolution.cases import (
+    as_pair,
+    conv2d_transpose_cases,
+    conv_matrix_cases,
+    conv_transpose_output_length_cases,
+    dilate_cases,
 )
-from convcourse.transposed_mistakes import (
-    conv2d_transpose_mistakes, conv_matrix_mistakes, dilate_mistakes, keras_conv_matrix,
-    keras_conv_transpose_output_length, keras_dilate,
+from convcourse.assignments.a03_transposed_convolution.mistakes import (
+    conv2d_transpose_mistakes,
+    conv_matrix_mistakes,
+    dilate_mistakes,
 )
+from convcourse.assignments.a03_transposed_convolution.references import (
+    keras_conv_matrix,
+    keras_conv_transpose_output_length,
+    keras_dilate,
+)
+from convcourse.grader.oracle import keras_conv2d, keras_conv2d_transpose
 
 SEED_IMAGE = np.array([[4, 5, 8, 7], [1, 8, 8, 8], [3, 6, 6, 4], [6, 5, 7, 8]], dtype=float)
 SEED_KERNEL = np.array([[10, -4, 10], [10, 0, 30], [30, 30, -1]], dtype=float)

@@ -1,5 +1,6 @@
 # grade alone
 import builtins
+
 import numpy.testing
 
 

@@ -6,8 +6,8 @@ Every 2-D array is drawn the way ``imshow`` draws it: row 0 at the top, cell ``[
 compute no convolution (the chapters compute those, by hand or with Keras).
 """
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import Rectangle
 
 WINDOW_COLOR = "tab:red"

@@ -15,42 +15,12 @@ reference is again computed with Keras, and returns ``None`` where the mistake c
 
 import numpy as np
 
-from convcourse.oracle import keras_conv2d, keras_conv2d_transpose, keras_output_shape
-from convcourse.transposed_cases import as_pair
-
-
-def _layers():
-    import keras
-
-    return keras.layers
-
-
-def keras_conv_matrix(kernel, input_shape, strides=1):
-    """The matrix ``M (OH*OW, H*W)`` of ``Conv2D(1, (kh, kw), strides, 'valid', use_bias=False)`` on ``(H, W)``
-    images, rows and columns in row-major (C) order: ``(M @ x.ravel()).reshape(OH, OW)`` is the layer's output."""
-    kernel = np.asarray(kernel, dtype=np.float64)
-    height, width = (int(v) for v in input_shape)
-    one_hot_images = np.eye(height * width).reshape(height * width, height, width, 1)
-    responses = keras_conv2d(one_hot_images, kernel[:, :, None, None], None, strides)
-    return responses.reshape(height * width, -1).T
-
-
-def keras_dilate(x, strides):
-    """``x (N, H, W, C)`` with ``s - 1`` zeros between neighbours: ``(N, (H-1)*sh + 1, (W-1)*sw + 1, C)``."""
-    channels = np.shape(x)[-1]
-    identity = np.eye(channels)[None, None]  # (1, 1, C_out, C_in): each channel copied to itself
-    return keras_conv2d_transpose(x, identity, None, strides, "valid", 0)
-
-
-def keras_conv_transpose_output_length(input_length, kernel_size, stride=1, padding="valid", output_padding=None,
-                                       dilation=1):
-    """The output length ``Conv2DTranspose.compute_output_shape`` gives along one axis."""
-    shape = keras_output_shape(
-        _layers().Conv2DTranspose, (None, input_length, 1, 1), filters=1, kernel_size=(kernel_size, 1),
-        strides=(stride, 1), padding=padding, output_padding=None if output_padding is None else (output_padding, 0),
-        dilation_rate=(dilation, 1),
-    )
-    return int(shape[1])
+from convcourse.assignments.a03_transposed_convolution.cases import as_pair
+from convcourse.grader.oracle import (
+    keras_conv2d_transpose,
+    keras_module,
+    keras_output_shape,
+)
 
 
 def conv_matrix_mistakes(reference):
@@ -59,7 +29,7 @@ def conv_matrix_mistakes(reference):
 
     def column_major(kernel, input_shape, strides=1):
         height, width = (int(v) for v in input_shape)
-        output_shape = keras_output_shape(_layers().Conv2D, (None, height, width, 1), filters=1,
+        output_shape = keras_output_shape(keras_module().layers.Conv2D, (None, height, width, 1), filters=1,
                                           kernel_size=np.shape(kernel), strides=strides)
         matrix = reference(kernel, input_shape, strides)
         by_position = matrix.reshape(output_shape[1], output_shape[2], height, width)
@@ -130,7 +100,7 @@ def conv2d_transpose_mistakes(reference):
             return None
         x, kernel = np.asarray(x), np.asarray(kernel)
         config = dict(filters=kernel.shape[2], kernel_size=kernel.shape[:2], strides=strides)
-        layer = _layers().Conv2DTranspose
+        layer = keras_module().layers.Conv2DTranspose
         uncropped = keras_output_shape(layer, x.shape, padding="valid", output_padding=0, **config)
         cropped = keras_output_shape(layer, x.shape, padding="same", output_padding=output_padding, **config)
         if any(c > u for c, u in zip(cropped[1:3], uncropped[1:3])):

@@ -15,12 +15,26 @@ locked setup cell of the assignment), so later patches by student cells do not r
 import keras as _keras
 import numpy as _np
 
-from convcourse import digits as _digits
-from convcourse.cases import Case
-from convcourse.checks import call_graded
-from convcourse.pristine import (  # noqa: A004 (shadowing the builtins is the point)
-    all, any, AssertionError, bool, enumerate, Exception, float, getattr, int, isinstance, len, list, next,
-    tuple, type, zip,
+from convcourse.assignments.a05_cnn_in_practice import digits as _digits
+from convcourse.grader.cases import Case
+from convcourse.student.checks import call_graded
+from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
+    AssertionError,
+    Exception,
+    all,
+    any,
+    bool,
+    enumerate,
+    float,
+    getattr,
+    int,
+    isinstance,
+    len,
+    list,
+    next,
+    tuple,
+    type,
+    zip,
 )
 
 _integer = _np.integer

@@ -21,22 +21,37 @@ setup cell of the assignment imports it before any student code).
 
 import numpy as _np
 
-from convcourse.cases import random_values
-from convcourse.checks import array_difference, call_graded
-from convcourse.model_cases import (
+from convcourse.assignments.a04_fully_convolutional.cases import (
     KNOWN_MISTAKES,
     channels_last_shape,
     classifier_variant,
     describe_classifier,
-    keras_flatten_dense,
     larger_input_sizes,
     total_stride,
+)
+from convcourse.assignments.a04_fully_convolutional.references import (
+    keras_flatten_dense,
     window_scores,
 )
-from convcourse.oracle import keras_conv2d
-from convcourse.pristine import (  # noqa: A004 (shadowing the builtins is the point)
-    AssertionError, BaseException, bool, enumerate, Exception, getattr, int, isinstance, len, str, sum, tuple,
-    type, TypeError, ValueError,
+from convcourse.grader.cases import random_values
+from convcourse.student.checks import array_difference, call_graded
+from convcourse.grader.oracle import keras_conv2d, keras_module
+from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
+    AssertionError,
+    BaseException,
+    Exception,
+    TypeError,
+    ValueError,
+    bool,
+    enumerate,
+    getattr,
+    int,
+    isinstance,
+    len,
+    str,
+    sum,
+    tuple,
+    type,
 )
 
 _ndarray = _np.ndarray
@@ -50,12 +65,6 @@ FEATURE_SAMPLES = 3
 
 def _function_name(function):
     return getattr(function, "__name__", "the function")
-
-
-def _keras():
-    import keras
-
-    return keras
 
 
 # ----------------------------------------------------------------------------------------------
@@ -131,7 +140,7 @@ def _weight_count(model):
 
 
 def _check_structure(converted, model, name, where):
-    keras = _keras()
+    keras = keras_module()
     channels = int(model.inputs[0].shape[-1])
     inputs = getattr(converted, "inputs", None) or []
     if len(inputs) != 1:
@@ -206,7 +215,7 @@ def check_fully_convolutional(function, models, larger_inputs=0, structure=False
     :func:`convcourse.model_cases.window_scores`. ``structure=True`` also checks the returned object and
     that the original model's weights and outputs are unchanged.
     """
-    keras = _keras()
+    keras = keras_module()
     name = _function_name(function)
     rng = _default_rng(seed)
     for number, model in enumerate(models, start=1):

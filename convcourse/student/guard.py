@@ -42,7 +42,7 @@ class ForbiddenCallError(RuntimeError):
     """A graded function called a library routine it must write by hand."""
 
 
-_COURSE_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_COURSE_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _THIS_FILE = os.path.abspath(__file__)
 
 

@@ -15,8 +15,16 @@ import dataclasses
 
 import numpy as np
 
-from convcourse.cases import Case, conv2d_cases, random_values, same_total_padding, valid_output_length
-from convcourse.oracle import keras_conv1d, keras_pool2d
+from convcourse.assignments.a01_cross_correlation.cases import conv2d_cases
+from convcourse.assignments.a02_padding_and_stride.references import (
+    explicit_padding,
+    keras_same_padding,
+)
+from convcourse.grader.cases import (
+    Case,
+    random_values,
+    valid_output_length,
+)
 
 CONV_OUTPUT_LENGTH_NAMES = ("input_length", "kernel_size", "stride", "padding", "dilation")
 SAME_PADDING_NAMES = ("input_length", "kernel_size", "stride", "dilation")
@@ -28,80 +36,22 @@ POOL2D_NAMES = ("x", "pool_size", "strides", "padding")
 OUTPUT_LENGTH_PADDINGS = ("valid", "same", "causal", "full", "explicit")
 
 
-def _keras_layers():
-    import keras
-
-    return keras.layers
 
 
-def _explicit_padding(padding, kernel_size, dilation):
-    """Zeros on each side for ``'valid'``, ``'full'`` (the dilated kernel less one) or an integer ``p``."""
-    if padding == "valid":
-        return 0
-    if padding == "full":
-        return (kernel_size - 1) * dilation
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool) and padding >= 0:
-        return int(padding)
-    raise ValueError(f"padding must be 'valid', 'same', 'causal', 'full' or an int >= 0, got {padding!r}")
 
 
-def keras_conv_output_length(input_length, kernel_size, stride=1, padding="valid", dilation=1):
-    """The output length Keras gives a ``Conv1D`` of ``kernel_size``, ``stride``, ``dilation`` on ``input_length``.
-
-    ``'valid'``, ``'same'`` and ``'causal'`` are ``Conv1D.compute_output_shape``; ``'full'`` and an
-    integer ``p`` are ``ZeroPadding1D`` (``p`` zeros, or ``(kernel_size - 1) * dilation`` for ``'full'``, on
-    each side) followed by a ``'valid'`` ``Conv1D``. Raises Keras' ``ValueError`` where no output fits.
-    """
-    layers = _keras_layers()
-    shape = (None, input_length, 1)
-    if padding not in ("same", "causal"):
-        zeros = _explicit_padding(padding, kernel_size, dilation)
-        shape = layers.ZeroPadding1D((zeros, zeros)).compute_output_shape(shape)
-        padding = "valid"
-    layer = layers.Conv1D(1, kernel_size, strides=stride, padding=padding, dilation_rate=dilation)
-    return int(layer.compute_output_shape(shape)[1])
 
 
-def keras_same_padding(input_length, kernel_size, stride=1, dilation=1):
-    """``(before, after)``: the zeros ``Conv1D(padding='same')`` puts before and after an input, measured.
-
-    The total is :func:`convcourse.cases.same_total_padding`. The split is read off Keras: the input
-    ``1, 2, ..., L`` goes through a ``Conv1D`` with one filter per kernel tap (filter ``t`` reads only tap
-    ``t``), so output ``[j, t] = v > 0`` says that padded position ``j*stride + t*dilation`` holds input
-    cell ``v - 1``, i.e. ``before = j*stride + t*dilation - (v - 1)``.
-    Raises ``ValueError`` when no tap reads the input (the split is then invisible in Keras' outputs).
-    """
-    x = np.arange(1.0, input_length + 1.0).reshape(1, input_length, 1)
-    one_tap_per_filter = np.eye(kernel_size).reshape(kernel_size, 1, kernel_size)
-    reads = keras_conv1d(x, one_tap_per_filter, None, stride, "same", dilation)[0]
-    outputs, taps = np.nonzero(reads)
-    if outputs.size == 0:
-        raise ValueError(
-            f"no kernel tap reads the input for input_length={input_length}, kernel_size={kernel_size}, "
-            f"stride={stride}, dilation={dilation}: Keras' outputs do not show the split"
-        )
-    cells = np.rint(reads[outputs, taps]).astype(int) - 1
-    befores = set((outputs * stride + taps * dilation - cells).tolist())
-    if len(befores) != 1:
-        raise RuntimeError(f"Keras read the input with inconsistent offsets {sorted(befores)}")
-    before = befores.pop()
-    return before, same_total_padding(input_length, kernel_size, stride, dilation) - before
 
 
-def keras_max_pool2d(x, pool_size=2, strides=None, padding="valid"):
-    """``MaxPooling2D`` on ``x (N, H, W, C)``, with the arguments in the contract's order."""
-    return keras_pool2d(x, "max", pool_size, strides, padding)
 
 
-def keras_avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
-    """``AveragePooling2D`` on ``x (N, H, W, C)``, with the arguments in the contract's order."""
-    return keras_pool2d(x, "avg", pool_size, strides, padding)
 
 
 def _fits(input_length, kernel_size, stride, padding, dilation):
     if padding in ("same", "causal"):
         return True
-    zeros = _explicit_padding(padding, kernel_size, dilation)
+    zeros = explicit_padding(padding, kernel_size, dilation)
     return valid_output_length(input_length + 2 * zeros, kernel_size, stride, dilation) >= 1
 
 

@@ -1,31 +1,31 @@
-"""The checks the tests use: call a graded function safely and compare it with the Keras oracle.
+"""The visible checks: call a graded function on a worked example and say what differs.
 
-Every check calls the function under :func:`convcourse.guard.hand_written`,
-on the case's own arrays, and then requires
-
-* an exact ``numpy.ndarray`` (no masked array, no subclass) of a float dtype,
-* the shape of the reference, finite values, within ``rtol=1e-4, atol=1e-4``
-  relative to the output's scale,
-* the inputs left unchanged.
-
-On failure the ``AssertionError`` names the function and the configuration,
-where the values differ and by how much and, where the result matches a known
-mistake (``mistakes``: name -> reference computed with that mistake), says so.
-
-Tamper resistance: the names below are bound when the module is first imported,
-which the locked first cell of every assignment does before any student code.
-A student cell that later replaces ``numpy.testing``, ``np.allclose``, ``np.abs``
-or a builtin does not reach them.
+:func:`call_graded` calls the function under :func:`convcourse.student.guard.hand_written` on copies of the
+arguments and fails if it mutates an input; :func:`array_difference` says, in one sentence, why an array is not
+the expected one. NumPy only: this runs in a student's notebook and in a grading kernel. When an assignment is
+graded, the same checks run in the grader's own process (:mod:`convcourse.grader.execute`), where the student's
+functions are reached only through the values they return.
 """
+
 
 import warnings
 
 import numpy as _np
 
-from convcourse.guard import ForbiddenCallError, hand_written
-from convcourse.pristine import (  # noqa: A004 (shadowing the builtins is the point)
-    all, any, AssertionError, BaseException, bool, enumerate, Exception, float, getattr, int, isinstance, len,
-    repr, sorted, str, tuple, type, TypeError, ValueError, zip,
+from convcourse.student.guard import ForbiddenCallError, hand_written
+from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
+    AssertionError,
+    all,
+    bool,
+    float,
+    getattr,
+    int,
+    isinstance,
+    len,
+    sorted,
+    tuple,
+    type,
+    zip,
 )
 
 # NumPy names bound once, at import, so that later patches by student cells do not reach the checks.
@@ -42,6 +42,8 @@ _unravel_index = _np.unravel_index
 _copy = _ndarray.copy
 
 RTOL = 1e-4
+
+
 ATOL = 1e-4
 
 
@@ -125,86 +127,9 @@ def array_difference(actual, expected):
     )
 
 
-def _diagnose(actual, case, mistakes):
-    for description, mistaken in mistakes.items():
-        try:
-            reference = mistaken(*_copies(case))
-        except Exception:
-            continue
-        if reference is not None and array_difference(actual, reference) is None:
-            return f"\nThis is exactly what you get if {description}."
-    return ""
-
-
-def check_against_reference(function, cases, reference, mistakes=None):
-    """Require ``function(*case.args)`` to match ``reference(*case.args)`` for every case.
-
-    ``reference`` is a Keras-backed function (:mod:`convcourse.oracle`); ``mistakes`` maps a
-    description ("the kernel is flipped") to the reference computed with that mistake.
-    """
-    name = _function_name(function)
-    for number, case in enumerate(cases, start=1):
-        expected = _np.asarray(reference(*_copies(case)), dtype=_np.float64)
-        actual = call_graded(function, case)
-        problem = array_difference(actual, expected)
-        if problem is not None:
-            diagnosis = _diagnose(actual, case, mistakes or {})
-            raise AssertionError(
-                f"{name} is wrong in configuration {number} of {len(cases)} ({case.describe()}): "
-                f"{problem}.{diagnosis}"
-            )
-    return None
-
-
-def check_integer_results(function, cases, reference):
-    """Require ``function(*case.args)`` to return the integer ``reference(*case.args)`` for every case."""
-    name = _function_name(function)
-    for number, case in enumerate(cases, start=1):
-        expected = reference(*_copies(case))
-        actual = call_graded(function, case)
-        if isinstance(actual, bool) or not isinstance(actual, (int, _integer)):
-            raise AssertionError(
-                f"{name}({case.describe()}) returned {actual!r} of type {type(actual).__name__}; return an int"
-            )
-        if int(actual) != expected:
-            raise AssertionError(
-                f"{name} is wrong in configuration {number} of {len(cases)}: {name}({case.describe()}) "
-                f"returned {int(actual)}, Keras gives {expected}"
-            )
-    return None
-
-
-def check_rejects(function, case, argument_names, reason):
-    """Require ``function(*case.args)`` to raise ``ValueError`` or ``TypeError`` whose message names one of
-    ``argument_names``; ``reason`` says what is wrong with the arguments."""
-    name = _function_name(function)
-    try:
-        result = call_graded(function, case)
-    except (ValueError, TypeError) as error:
-        message = str(error)
-        if not any(argument in message for argument in argument_names):
-            raise AssertionError(
-                f"{name} raised {type(error).__name__}({message!r}) for {reason}; the message should name "
-                f"the argument ({' or '.join(argument_names)})"
-            ) from None
-        return
-    except AssertionError:
-        raise
-    except BaseException as error:
-        raise AssertionError(
-            f"{name} raised {type(error).__name__} for {reason} ({case.describe()}); "
-            "raise ValueError (or TypeError for a wrong type) with a message that names the argument"
-        ) from None
-    shape = getattr(result, "shape", None)
-    raise AssertionError(
-        f"{name} returned {type(result).__name__}{'' if shape is None else f' of shape {shape}'} for {reason} "
-        f"({case.describe()}); it should raise ValueError naming {' or '.join(argument_names)}"
-    )
-
-
 def check_example(function, names, args, expected):
     """The visible tests' check: ``function(*args)`` on one small worked example must give ``expected``."""
-    from convcourse.cases import Case
+    from convcourse.grader.cases import Case
 
     case = Case(tuple(names), tuple(args))
     actual = call_graded(function, case)

@@ -1,12 +1,12 @@
 """The instructor's flow at class scale, on nbgrader's own commands and gradebook.
 
-    python -m convcourse.classroom release [ASSIGNMENT ...]
-    python -m convcourse.classroom collect ASSIGNMENT               # JupyterHub exchange (nbgrader collect)
-    python -m convcourse.classroom collect-zip ASSIGNMENT ZIP       # an LMS download (nbgrader zip_collect)
-    python -m convcourse.classroom autograde ASSIGNMENT [--workers N]
-    python -m convcourse.classroom feedback ASSIGNMENT
-    python -m convcourse.classroom grades [--output grades.csv]
-    python -m convcourse.classroom report [ASSIGNMENT ...] [--output class-report.html]
+    python -m convcourse.grader.classroom release [ASSIGNMENT ...]
+    python -m convcourse.grader.classroom collect ASSIGNMENT               # JupyterHub exchange (nbgrader collect)
+    python -m convcourse.grader.classroom collect-zip ASSIGNMENT ZIP       # an LMS download (nbgrader zip_collect)
+    python -m convcourse.grader.classroom autograde ASSIGNMENT [--workers N]
+    python -m convcourse.grader.classroom feedback ASSIGNMENT
+    python -m convcourse.grader.classroom grades [--output grades.csv]
+    python -m convcourse.grader.classroom report [ASSIGNMENT ...] [--output class-report.html]
 
 Run it from the course root (the repository). ``make`` targets of the same names call it.
 Before grading, every submission folder is tidied (``tidy_submission``): a notebook under another
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from convcourse import grading
-from convcourse.sandbox import reap_sandbox_processes
+from convcourse.grader import grading
+from convcourse.grader.sandbox import reap_sandbox_processes
 
 # nbgrader matches the whole extracted path; the file name is ``<student>_[LATE_][<id>_<id>_]<file>``.
 ZIP_FILE_PATTERN = r"^(?:.*[\\/])?(?P<student_id>[A-Za-z0-9.\-]+?)_(?:LATE_)?(?:\d+_\d+_)?(?P<file_id>[^\\/]+)$"
@@ -214,7 +214,7 @@ def grades(course_root, output):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m convcourse.classroom", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m convcourse.grader.classroom", description=__doc__.split("\n\n")[0])
     parser.add_argument("--course", default=".", help="the course root (default: the current folder)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("release").add_argument("assignments", nargs="*")
@@ -246,7 +246,7 @@ def main(argv=None):
     elif args.command == "grades":
         grades(course, args.output)
     elif args.command == "report":
-        from convcourse.report import write_report
+        from convcourse.grader.report import write_report
 
         assignments = args.assignments or sorted(p.stem for p in _reports_dir(course).glob("*.json"))
         write_report(course, assignments, args.output)

@@ -11,7 +11,8 @@ import numpy as np
 DTYPE = "float64"
 
 
-def _keras():
+def keras_module():
+    """Keras, imported on first use, so that importing the oracle stays cheap."""
     import keras
 
     return keras
@@ -33,7 +34,7 @@ def _conv_weights(kernel, bias):
 def keras_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     """``Conv2D``: ``x (N, H, W, C_in)``, ``kernel (kh, kw, C_in, C_out)``, ``bias (C_out,)`` or ``None``."""
     kernel = np.asarray(kernel)
-    layer = _keras().layers.Conv2D(
+    layer = keras_module().layers.Conv2D(
         filters=kernel.shape[3], kernel_size=kernel.shape[:2], strides=strides, padding=padding,
         dilation_rate=dilation_rate, use_bias=bias is not None, dtype=DTYPE,
     )
@@ -43,7 +44,7 @@ def keras_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate
 def keras_conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     """``Conv1D``: ``x (N, L, C_in)``, ``kernel (k, C_in, C_out)``, ``bias (C_out,)`` or ``None``."""
     kernel = np.asarray(kernel)
-    layer = _keras().layers.Conv1D(
+    layer = keras_module().layers.Conv1D(
         filters=kernel.shape[2], kernel_size=kernel.shape[0], strides=strides, padding=padding,
         dilation_rate=dilation_rate, use_bias=bias is not None, dtype=DTYPE,
     )
@@ -53,7 +54,7 @@ def keras_conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate
 def keras_conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None, dilation_rate=1):
     """``Conv2DTranspose``: ``x (N, H, W, C_in)``, ``kernel (kh, kw, C_out, C_in)``, ``bias (C_out,)`` or ``None``."""
     kernel = np.asarray(kernel)
-    layer = _keras().layers.Conv2DTranspose(
+    layer = keras_module().layers.Conv2DTranspose(
         filters=kernel.shape[2], kernel_size=kernel.shape[:2], strides=strides, padding=padding,
         output_padding=output_padding, dilation_rate=dilation_rate, use_bias=bias is not None, dtype=DTYPE,
     )
@@ -62,7 +63,7 @@ def keras_conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", out
 
 def keras_pool2d(x, kind, pool_size=2, strides=None, padding="valid"):
     """``MaxPooling2D`` (``kind='max'``) or ``AveragePooling2D`` (``kind='avg'``) on ``x (N, H, W, C)``."""
-    layers = _keras().layers
+    layers = keras_module().layers
     classes = {"max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
     if kind not in classes:
         raise ValueError(f"kind must be 'max' or 'avg', got {kind!r}")
@@ -75,14 +76,5 @@ def keras_output_shape(layer_class, input_shape, **config):
     return tuple(layer_class(**config).compute_output_shape(tuple(input_shape)))
 
 
-def keras_corr2d(image, kernel):
-    """``Conv2D(1, (kh, kw), use_bias=False)`` on one single-channel ``image (H, W)``: the valid cross-correlation."""
-    image, kernel = np.asarray(image), np.asarray(kernel)
-    return keras_conv2d(image[None, :, :, None], kernel[:, :, None, None])[0, :, :, 0]
 
 
-def keras_conv_params(kernel_size, in_channels, filters, use_bias=True):
-    """``Conv2D(filters, kernel_size, use_bias=use_bias).count_params()`` on ``in_channels`` input channels."""
-    layer = _keras().layers.Conv2D(filters=filters, kernel_size=kernel_size, use_bias=use_bias)
-    layer.build((None, None, None, in_channels))
-    return int(layer.count_params())

@@ -2,7 +2,7 @@
 
 The locked setup cell of every assignment imports the checks before any student cell runs, so a student
 cell that later replaces ``builtins.len``, ``builtins.isinstance`` or ``AssertionError`` does not reach
-modules that take these names from here (``from convcourse.pristine import len, isinstance``): module
+modules that take these names from here (``from convcourse.student.pristine import len, isinstance``): module
 globals shadow builtins.
 """
 

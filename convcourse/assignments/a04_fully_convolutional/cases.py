@@ -22,54 +22,25 @@ import math
 
 import numpy as np
 
-from convcourse.cases import Case, random_values
+from convcourse.grader.cases import Case, random_values
 
 DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def _keras():
-    import keras
-
-    return keras
 
 
 # ----------------------------------------------------------------------------------------------
 # Dense kernels and the Flatten + Dense reference
 # ----------------------------------------------------------------------------------------------
 
-def _check_data_format(data_format):
+def check_data_format(data_format):
     if data_format not in DATA_FORMATS:
         raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
 
 
-def keras_flatten_dense(features, dense_kernel, bias=None, data_format="channels_last"):
-    """``Flatten`` then ``Dense`` in Keras on a channels-last feature map ``features (N, H, W, C)``.
-
-    ``dense_kernel (H*W*C, units)`` holds one row per flattened feature. With
-    ``data_format='channels_last'`` the rows follow Keras' own flatten order ``(H, W, C)``; with
-    ``'channels_first'`` they follow the order of a channels-first network, ``(C, H, W)``, so
-    the map is first permuted to ``(N, C, H, W)`` by a Keras ``Permute`` layer. Returns
-    ``(N, units)`` as ``float64``.
-    """
-    _check_data_format(data_format)
-    keras = _keras()
-    features = np.asarray(features, dtype="float64")
-    if features.ndim != 4:
-        raise ValueError(f"features must be 4-D (N, H, W, C), got shape {features.shape}")
-    flat = features
-    if data_format == "channels_first":
-        flat = keras.layers.Permute((3, 1, 2), dtype="float64")(flat)
-    flat = keras.layers.Flatten(dtype="float64")(flat)
-    dense_kernel = np.asarray(dense_kernel)
-    dense = keras.layers.Dense(dense_kernel.shape[1], use_bias=bias is not None, dtype="float64")
-    dense.build(tuple(flat.shape))
-    dense.set_weights([dense_kernel] if bias is None else [dense_kernel, bias])
-    return np.asarray(dense(flat), dtype=np.float64)
 
 
 def channels_last_shape(feature_shape, data_format):
     """``(H, W, C)`` from a ``feature_shape`` given in ``data_format`` (``(C, H, W)`` for channels-first)."""
-    _check_data_format(data_format)
+    check_data_format(data_format)
     if data_format == "channels_first":
         channels, height, width = feature_shape
         return (height, width, channels)
@@ -86,6 +57,7 @@ DENSE_KERNEL_CORNERS = (
     (2, 3, 4, 3),  # all sizes different
     (5, 5, 3, 2),  # the chapter's example
 )
+from convcourse.grader.oracle import keras_module
 
 
 def dense_kernel_cases(count, seed, data_format="channels_last"):
@@ -93,7 +65,7 @@ def dense_kernel_cases(count, seed, data_format="channels_last"):
 
     ``feature_shape`` is ``(H, W, C)`` for ``'channels_last'`` and ``(C, H, W)`` for ``'channels_first'``.
     """
-    _check_data_format(data_format)
+    check_data_format(data_format)
     rng = np.random.default_rng(seed)
     sizes = list(DENSE_KERNEL_CORNERS)
     while len(sizes) < count:
@@ -144,7 +116,7 @@ def _fits(layer, shape):
 
 
 def _conv_block_layers(rng, options, index, want_batch_norm, want_dropout):
-    keras = _keras()
+    keras = keras_module()
     layers = keras.layers
     padding = options.paddings[int(rng.integers(len(options.paddings)))]
     activation = HIDDEN_ACTIVATIONS[int(rng.integers(len(HIDDEN_ACTIVATIONS)))]
@@ -184,7 +156,7 @@ def _random_layers(rng, options, input_shape):
         want_batch_norm = index == batch_norm_block or (options.batch_norm is None and rng.random() < 0.3)
         want_dropout = index == dropout_block or (options.dropout is None and rng.random() < 0.3)
         for layer in _conv_block_layers(rng, options, index + 1, want_batch_norm, want_dropout):
-            if isinstance(layer, _keras().layers.Conv2D) or chosen:
+            if isinstance(layer, keras_module().layers.Conv2D) or chosen:
                 output = _fits(layer, shape)
                 if output is not None:
                     chosen.append(layer)
@@ -193,7 +165,7 @@ def _random_layers(rng, options, input_shape):
 
 
 def _dense_layers(rng, options):
-    keras = _keras()
+    keras = keras_module()
     count = int(rng.integers(options.dense_layers[0], options.dense_layers[1] + 1))
     layers = []
     for index in range(1, count + 1):
@@ -218,7 +190,7 @@ def set_random_weights(model, rng):
     vanish nor saturate; batch-norm layers get ``gamma`` in ``[0.5, 1.5]``, ``beta`` and
     ``moving_mean`` normal, ``moving_variance`` in ``[0.5, 2]``.
     """
-    keras = _keras()
+    keras = keras_module()
     for layer in model.layers:
         weights = layer.get_weights()
         if not weights:
@@ -238,7 +210,7 @@ def set_random_weights(model, rng):
 
 def build_classifier(input_shape, layers, dense_layers, name="classifier"):
     """``Input(input_shape)`` → ``layers`` → ``Flatten`` → ``dense_layers`` as a functional ``keras.Model``."""
-    keras = _keras()
+    keras = keras_module()
     inputs = keras.Input(tuple(input_shape), name="image")
     tensor = inputs
     for layer in [*layers, keras.layers.Flatten(name="flatten"), *dense_layers]:
@@ -248,7 +220,7 @@ def build_classifier(input_shape, layers, dense_layers, name="classifier"):
 
 def corner_classifiers():
     """Fixed feature extractors every sweep includes, as makers of ``(input_shape, layers)``."""
-    layers = _keras().layers
+    layers = keras_module().layers
     return [
         # The chapter's example: one 1x3 convolution.
         lambda: ((5, 7, 1), [layers.Conv2D(3, (1, 3), name="conv_1")]),
@@ -266,7 +238,7 @@ def corner_classifiers():
 def classifier_cases(count, seed, options=ClassifierOptions(), corners=True):
     """``count`` classifiers (``keras.Model``) with seeded random weights, the corner feature extractors first
     (with batch-norm and dropout added when ``options`` asks for them)."""
-    layers_module = _keras().layers
+    layers_module = keras_module().layers
     rng = np.random.default_rng(seed)
     makers = corner_classifiers() if corners else []
     models = []
@@ -314,7 +286,7 @@ def describe_classifier(model):
 # ----------------------------------------------------------------------------------------------
 
 def _feature_layers(model):
-    keras = _keras()
+    keras = keras_module()
     layers = model.layers[1:]
     flatten = next(i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Flatten))
     return layers[:flatten]
@@ -339,31 +311,6 @@ def feature_map_size(model, height, width):
     return shape[1], shape[2]
 
 
-def window_scores(model, x):
-    """The original classifier on every window of ``x (N, H', W', C)`` at the network's total stride.
-
-    The window at ``[i, j]`` starts at row ``i*S_h``, column ``j*S_w`` and has the model's input size
-    ``(H, W)``; there are ``H_f' - H_f + 1`` rows of windows (``H_f`` the feature-map height on
-    ``(H, W)``, ``H_f'`` on ``(H', W')``), likewise for columns. When ``H' - H`` is not a multiple of
-    ``S_h`` the last window reaches past ``x`` only over pixels the network never reads, which are
-    filled with zeros here. Returns ``(N, rows, cols, units)`` as ``float64``.
-    """
-    x = np.asarray(x, dtype="float32")
-    height, width = (int(v) for v in model.inputs[0].shape[1:3])
-    if x.ndim != 4 or x.shape[1] < height or x.shape[2] < width:
-        raise ValueError(f"x must be (N, H', W', C) with H' >= {height} and W' >= {width}, got shape {x.shape}")
-    stride_h, stride_w = total_stride(model)
-    base = feature_map_size(model, height, width)
-    larger = feature_map_size(model, x.shape[1], x.shape[2])
-    rows, cols = larger[0] - base[0] + 1, larger[1] - base[1] + 1
-    padded = np.zeros((x.shape[0], (rows - 1) * stride_h + height, (cols - 1) * stride_w + width, x.shape[3]),
-                      dtype="float32")
-    keep_h, keep_w = min(padded.shape[1], x.shape[1]), min(padded.shape[2], x.shape[2])
-    padded[:, :keep_h, :keep_w] = x[:, :keep_h, :keep_w]
-    windows = np.stack([padded[:, i * stride_h:i * stride_h + height, j * stride_w:j * stride_w + width]
-                        for i in range(rows) for j in range(cols)], axis=1)
-    scores = np.asarray(model(windows.reshape(-1, height, width, x.shape[3]), training=False), dtype=np.float64)
-    return scores.reshape(x.shape[0], rows, cols, -1)
 
 
 def larger_input_sizes(model, rng, count=2):
@@ -391,7 +338,7 @@ def classifier_variant(model, linear_dense=False, channels_first_flatten=False, 
     ``without_batch_norm``: batch-norm layers are left out. Returns ``None`` when the mistake
     changes nothing in this model.
     """
-    keras = _keras()
+    keras = keras_module()
     layers = model.layers[1:]
     kinds = {type(layer).__name__ for layer in layers}
     if linear_dense and not any(isinstance(l, keras.layers.Dense) and l.get_config()["activation"] != "linear"
@@ -433,7 +380,7 @@ KNOWN_MISTAKES = {
 def unconvertible_classifiers(seed=0):
     """``(model, layer_name, reason)`` triples: classifiers with one layer that has no fully-convolutional
     counterpart, the layer named by ``layer_name``."""
-    layers = _keras().layers
+    layers = keras_module().layers
     rng = np.random.default_rng(seed)
     made = [
         ((6, 6, 1), [layers.Conv2D(2, 3, name="conv_1"), layers.Reshape((4, 8), name="reshape_features")],

@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy as np
 
-from convcourse.cases import Case, random_values
+from convcourse.grader.cases import Case, random_values
 
 CONV_MATRIX_NAMES = ("kernel", "input_shape", "strides")
 DILATE_NAMES = ("x", "strides")

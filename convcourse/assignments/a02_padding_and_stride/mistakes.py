@@ -11,9 +11,9 @@ Where a mistake pads the input, the zeros are added with ``np.pad`` and Keras th
 
 import numpy as np
 
-from convcourse.mistakes import conv_mistakes
-from convcourse.oracle import keras_conv1d, keras_conv2d, keras_pool2d
-from convcourse.padding_cases import keras_same_padding
+from convcourse.assignments.a01_cross_correlation.mistakes import conv_mistakes
+from convcourse.assignments.a02_padding_and_stride.references import keras_same_padding
+from convcourse.grader.oracle import keras_conv1d, keras_conv2d, keras_pool2d
 
 
 def _pair(value):

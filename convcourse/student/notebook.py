@@ -1,4 +1,7 @@
-"""Notebook setup: the same seeds, quiet logs and print options in every chapter and assignment."""
+"""Notebook setup: the same seeds, quiet logs and print options in every chapter and assignment.
+
+NumPy only unless ``keras=True``: the exercises of 01-03 and 06 run where TensorFlow is not installed.
+"""
 
 import logging
 import os
@@ -10,25 +13,41 @@ import numpy as np
 DEFAULT_SEED = 0
 
 
-def setup_notebook(seed=DEFAULT_SEED):
-    """Make a notebook reproducible and quiet.
+def setup_notebook(seed=DEFAULT_SEED, keras=False):
+    """Make a notebook reproducible and quiet; with ``keras=True`` also TensorFlow and Keras.
 
     Call it before anything imports TensorFlow: the log level and thread counts
     only take effect if they are set before TensorFlow starts.
     """
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    random.seed(seed)
+    np.random.seed(seed)
+    np.set_printoptions(precision=4, suppress=True, linewidth=100)
+    if keras:
+        _setup_keras(seed)
+    try:
+        import matplotlib
+    except ImportError:  # the visible checks need no plots
+        return None
+    matplotlib.rcParams.update(
+        {"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "gray", "axes.titlesize": "medium"}
+    )
+    return None
+
+
+def _setup_keras(seed):
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ["TF_DETERMINISTIC_OPS"] = "1"
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
     # Keras' advice (e.g. "prefer an Input object") goes to stderr, where nbgrader would fail a test cell.
     warnings.filterwarnings("ignore", category=UserWarning, module="keras")
     logging.getLogger("absl").setLevel(logging.ERROR)
 
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     # One thread per op: float sums then always happen in the same order, so
     # trained weights and printed numbers are identical from run to run.
@@ -39,15 +58,4 @@ def setup_notebook(seed=DEFAULT_SEED):
         pass  # TensorFlow already started in this process; its threads stay as they are.
     tf.config.experimental.enable_op_determinism()
     tf.get_logger().setLevel(logging.ERROR)
-
-    random.seed(seed)
-    np.random.seed(seed)
     keras.utils.set_random_seed(seed)
-    np.set_printoptions(precision=4, suppress=True, linewidth=100)
-
-    import matplotlib
-
-    matplotlib.rcParams.update(
-        {"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "gray", "axes.titlesize": "medium"}
-    )
-    return None

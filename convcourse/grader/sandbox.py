@@ -1,7 +1,7 @@
 """The kernel launcher used for grading: resource limits and, when started as root, an unprivileged user.
 
 nbgrader starts every submission's kernel through the ``convcourse-sandbox`` kernel spec, which runs
-``python -m convcourse.sandbox -f <connection file>``. Before handing over to ``ipykernel`` it
+``python -m convcourse.grader.sandbox -f <connection file>``. Before handing over to ``ipykernel`` it
 
 * caps address space (``CONVCOURSE_MEMORY_LIMIT_MB``, default 6144), CPU time
   (``CONVCOURSE_CPU_LIMIT_S``, default 900), processes and threads (``CONVCOURSE_PROCESS_LIMIT``,
@@ -114,7 +114,7 @@ def drop_privileges(connection_file):
     if os.geteuid() != 0:
         return connection_file
     if not sandbox_user_can_run_python():
-        print(f"convcourse.sandbox: another user cannot run {sys.executable}; the kernel keeps running as root "
+        print(f"convcourse.grader.sandbox: another user cannot run {sys.executable}; the kernel keeps running as root "
               "with resource limits only", file=sys.stderr)
         return connection_file
     root = sandbox_root()
@@ -162,7 +162,7 @@ def reap_sandbox_processes():
 def kernel_spec():
     """The kernel spec dictionary (``kernel.json``) that starts kernels through this launcher."""
     return {
-        "argv": [sys.executable, "-m", "convcourse.sandbox", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "convcourse.grader.sandbox", "-f", "{connection_file}"],
         "display_name": "Python 3 (convcourse grading sandbox)",
         "language": "python",
         "metadata": {"debugger": False},
@@ -179,7 +179,7 @@ def install_kernel_spec(folder):
 
 def main(argv):
     if len(argv) < 3 or argv[1] != "-f":
-        raise SystemExit("usage: python -m convcourse.sandbox -f CONNECTION_FILE [ipykernel options]")
+        raise SystemExit("usage: python -m convcourse.grader.sandbox -f CONNECTION_FILE [ipykernel options]")
     connection_file = drop_privileges(argv[2])
     apply_limits()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

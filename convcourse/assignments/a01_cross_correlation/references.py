@@ -1,0 +1,18 @@
+"""The Keras references of assignment 01: ``Conv2D`` on one image, and its parameter count."""
+
+import numpy as np
+
+from convcourse.grader.oracle import keras_conv2d, keras_module
+
+
+def keras_corr2d(image, kernel):
+    """``Conv2D(1, (kh, kw), use_bias=False)`` on one single-channel ``image (H, W)``: the valid cross-correlation."""
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    return keras_conv2d(image[None, :, :, None], kernel[:, :, None, None])[0, :, :, 0]
+
+
+def keras_conv_params(kernel_size, in_channels, filters, use_bias=True):
+    """``Conv2D(filters, kernel_size, use_bias=use_bias).count_params()`` on ``in_channels`` input channels."""
+    layer = keras_module().layers.Conv2D(filters=filters, kernel_size=kernel_size, use_bias=use_bias)
+    layer.build((None, None, None, in_channels))
+    return int(layer.count_params())

@@ -1,0 +1,1 @@
+"""What the chapters draw with: grids, windows and animations."""
