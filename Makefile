@@ -14,7 +14,7 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 WORKERS ?=
 CLASSROOM := $(BIN)/python -m convcourse.grader.classroom
 
-.PHONY: setup book test serve release collect collect-zip autograde feedback grades report benchmark clean
+.PHONY: setup runtimes browser book student-kit test serve release collect collect-zip autograde feedback grades report benchmark clean
 
 setup: $(STAMP)
 
@@ -25,15 +25,30 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(BIN)/uv pip install --python $(BIN)/python --index-strategy unsafe-best-match --quiet -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
-	.ci/install-chromium
 	touch $(STAMP)
+
+# The kernel runtimes (.venv-kernel, .venv-kernel-keras) of the exercises, from the student kit's pinned files;
+# needed for grading and the tests, not for the book. Rebuilt only when their pins or the student sources change.
+runtimes: setup
+	$(BIN)/python -m convcourse.grader.runtime
 
 book: setup
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
 	@echo "The book is in _build/html/index.html (make serve to preview it)."
 
-test: setup
-	$(BIN)/python -m pytest
+# The browser tests need Chromium: installed with apt where that works (root or sudo), otherwise explained.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || [ -n "$$CONVCOURSE_CHROMIUM" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then \
+	  .ci/install-chromium; \
+	else \
+	  echo "Chromium was not found, so tests/test_browser.py will fail. Install Chromium (Debian/Ubuntu:"; \
+	  echo "'sudo apt-get install chromium'; macOS: 'brew install --cask chromium') or point CONVCOURSE_CHROMIUM"; \
+	  echo "at a Chromium or Chrome executable; to run everything else: make test PYTEST_ARGS=--ignore=tests/test_browser.py"; \
+	fi
+
+test: setup runtimes browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
@@ -48,7 +63,7 @@ collect: setup
 collect-zip: setup
 	$(CLASSROOM) collect-zip $(ASSIGNMENT) $(ZIP)
 
-autograde: setup
+autograde: setup runtimes
 	$(CLASSROOM) autograde $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS))
 
 feedback: setup
