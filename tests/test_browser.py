@@ -16,7 +16,7 @@ from corpus import REPO
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CONVCOURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Console noise of the theme itself, not of the course: the stored theme preference is empty on a fresh
 # profile, the browser asks for a favicon the theme does not ship, and sphinx-thebe declares its script URL
 # twice on every jupyter-book 1 page.
@@ -41,7 +41,8 @@ def site(book):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium (.ci/install-chromium)")
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium where apt-get can run as root or with sudo; "
+                    "elsewhere install Chromium and set CONVCOURSE_CHROMIUM to its executable")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
