@@ -38,12 +38,12 @@ def test_kit_pins_equal_the_lock():
         text = (REPO / "kit" / name).read_text()
         for package, version in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+?)\s*(?:;|$)", text, flags=re.M):
             pinned += 1
+            if package == "convcourse-student":  # the wheel beside the file, this repository's version
+                assert version == runtime.version(), f"kit/{name}: {package}=={version}"
+                continue
             if package == "tensorflow":  # the same release under its non-Linux name
                 package = "tensorflow-cpu"
             assert lock.get(package) == version, f"kit/{name}: {package}=={version}, requirements.lock {lock.get(package)}"
-        for line in text.splitlines():
-            if line.strip().endswith(".whl"):
-                assert line.strip() == f"./{runtime.wheel_name()}"
     assert pinned >= 6
 
 

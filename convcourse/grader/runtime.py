@@ -177,10 +177,10 @@ def _run(command, cwd=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Build the kernel runtimes (.venv-kernel, .venv-kernel-keras).")
-    parser.add_argument("kinds", nargs="*", default=list(RUNTIMES), choices=list(RUNTIMES))
+    parser.add_argument("kinds", nargs="*", choices=[*RUNTIMES, []], help="numpy, keras (default: both)")
     parser.add_argument("--root", default=str(REPO_ROOT))
     arguments = parser.parse_args(argv)
-    for kind in arguments.kinds:
+    for kind in arguments.kinds or list(RUNTIMES):
         print(f"kernel runtime {kind}: {ensure_runtime(kind, arguments.root)}", flush=True)
 
 
