@@ -16,7 +16,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from convcourse.grader.execute import ResilientExecute
+from convcourse.grader.execute import TrustedExecute
 from convcourse.grader.feedback import HideHiddenTests
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
 
@@ -41,15 +41,17 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 # Each assignment is one notebook named after its folder.
 c.CourseDirectory.notebook_id = "*"
 
-# Submissions run in the grading sandbox: resource limits and, when grading as root, the user nobody
-# (convcourse/sandbox.py). Its kernel spec lives in the grading folder.
+# Submissions' kernels run in the grading sandbox (convcourse/grader/sandbox.py: bubblewrap, cgroups, a private
+# scratch); test cells run here, in the grader (convcourse/grader/execute.py). The kernel spec lives in the
+# grading folder.
 install_kernel_spec(GRADING)
 os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [GRADING, os.environ.get("JUPYTER_PATH")]))
 c.Execute.kernel_name = KERNEL_NAME
 
-# A dead or stuck kernel costs the student the cells it affects, never the whole notebook or the batch.
+# Verdicts are computed here, never in the student's kernel; a dead or stuck kernel costs the student the cells
+# it affects, never the whole notebook or the batch.
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata,
 ]
 

@@ -1,4 +1,18 @@
-"""An nbgrader ``Execute`` preprocessor that survives what a hostile or broken submission does to its kernel.
+"""The grading executor: test cells are decided in the grader, the student's kernel only runs student code.
+
+:class:`TrustedExecute` replaces nbgrader's ``Execute``. It walks the notebook as nbgrader does, but
+
+* a *test cell* (a grade cell known to the gradebook) never reaches the kernel: its source is taken from the
+  gradebook (hidden tests included) and run in this process, in a namespace of its own where each graded
+  function's name is a :class:`convcourse.grader.proxy.KernelFunction`. The references, cases, tolerances and
+  hidden lines stay here; the kernel sees one call at a time and the grader writes the cell's only output (the
+  failure message, or nothing), from which nbgrader scores the cell as usual;
+* a locked setup cell runs in the kernel and, from the gradebook's copy, in the test namespace too (its imports);
+* every other cell is the student's and runs in the kernel, within the per-cell timeout and the notebook's
+  wall-clock budget (``notebook_timeout``), student-added cells included.
+
+What survives a broken or hostile kernel is :class:`ResilientExecute`'s job, below.
+
 
 nbgrader gives up on the whole notebook when the kernel dies (``os._exit``, a crash, the memory limit) or
 stops answering after a timed-out cell (a loop that swallows ``KeyboardInterrupt``). Then the student gets
@@ -10,6 +24,10 @@ Either way the student's test cells are scored and the reason is in the autograd
 
 import asyncio
 import copy
+import os
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
@@ -18,11 +36,16 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+from convcourse.grader.proxy import KernelCallFailed, KernelFunction
+from convcourse.grader.sandbox import SandboxKernelManager
+
 KERNEL_DIED = ("KernelDied", "the kernel died while running this cell (os._exit, a crash, or the memory limit); "
                "it was restarted and your earlier cells were run again")
 KERNEL_STUCK = ("KernelUnresponsive", "this cell ran past the time limit and ignored the interrupt; "
                 "the kernel was restarted and your earlier cells were run again")
 NOT_RUN = ("NotRun", "not run: the kernel could not be restarted after an earlier cell ({reason})")
+OUT_OF_TIME = ("NotebookTimeLimit", "not run: the notebook used up its {seconds} s of grading time")
+KERAS_ASSIGNMENTS = ("04_", "05_")  # their graded functions build Keras models: a kernel runtime with Keras
 
 
 def _error_output(ename, evalue):
@@ -129,3 +152,170 @@ class ResilientExecute(Execute):
 
 class _KernelStuck(Exception):
     """The kernel ignored the interrupt sent after a timeout."""
+
+
+class TrustedExecute(ResilientExecute):
+    """Runs test cells in the grader against the kernel's functions; everything else in the sandboxed kernel."""
+
+    notebook_timeout = Integer(
+        int(os.environ.get("CONVCOURSE_NOTEBOOK_TIMEOUT", 900)),
+        help="Wall-clock seconds for one whole notebook (student cells, kernel calls and checks together).",
+    ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-cell")
+
+    def preprocess(self, nb, resources=None, km=None):
+        info = (resources or {}).get("nbgrader", {})
+        self._assignment = info.get("assignment", "")
+        self._load_gradebook(info["db_url"], info["notebook"], self._assignment)
+        self._namespace = {"__name__": "__grading__"}
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._calls = 0
+        self._broken = None
+        return super().preprocess(nb, resources, km)
+
+    def _load_gradebook(self, db_url, notebook, assignment):
+        """From the gradebook (never from the submission): test sources, setup sources, graded function names."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gradebook:
+            found = gradebook.find_notebook(notebook, assignment)
+            grade_names = {cell.name for cell in found.grade_cells}
+            solution_names = {cell.name for cell in found.solution_cells}
+            sources = {cell.name: cell for cell in found.source_cells}
+            self._tests = {name: sources[name].source for name in grade_names - solution_names if name in sources}
+            self._setups = {name: cell.source for name, cell in sources.items()
+                            if cell.cell_type == "code" and cell.locked and name not in grade_names | solution_names}
+            self._functions = sorted(name for name in solution_names
+                                     if name in sources and sources[name].cell_type == "code")
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxKernelManager):
+            km.runtime = "keras" if self._assignment.startswith(KERAS_ASSIGNMENTS) else "numpy"
+        return km
+
+    def _grade_id(self, cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+    def _remaining(self):
+        return self._deadline - time.monotonic()
+
+    def _get_timeout(self, cell):
+        timeout = super(ResilientExecute, self)._get_timeout(cell)
+        if cell is not None and self._grade_id(cell) in self._setups and timeout is not None:
+            timeout = max(timeout, self.setup_timeout)
+        remaining = max(int(self._remaining()), 1)
+        return remaining if timeout is None else min(timeout, remaining)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        grade_id = self._grade_id(cell)
+        if utils.is_grade(cell) and grade_id in self._tests:
+            cell.outputs = []
+            return await self._run_test_cell(cell, cell_index, self._tests[grade_id])
+        if self._remaining() <= 0:
+            cell.outputs = [_error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
+            return cell
+        if grade_id in self._setups and utils.is_locked(cell):
+            await asyncio.get_running_loop().run_in_executor(self._pool, _run_trusted, self._setups[grade_id],
+                                                             self._namespace, f"setup cell {grade_id}")
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _run_test_cell(self, cell, cell_index, source):
+        if self._lost_reason is not None:
+            cell.outputs = [_error_output(NOT_RUN[0], NOT_RUN[1].format(reason=self._lost_reason))]
+            return cell
+        if self._remaining() <= 0:
+            cell.outputs = [_error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
+            return cell
+        self._loop = asyncio.get_running_loop()
+        self._cell_deadline = time.monotonic() + min(self.timeout or self._remaining(), self._remaining())
+        self._namespace.update({name: KernelFunction(name, self._call_from_test) for name in self._functions})
+        problem = await self._loop.run_in_executor(self._pool, _run_trusted, source, self._namespace,
+                                                   f"test cell {self._grade_id(cell)}")
+        if problem is not None:
+            cell.outputs = [_error_output(*problem)]
+        if self._broken is not None:
+            reason, self._broken = self._broken, None
+            await self._recover(cell_index, reason)
+        return cell
+
+    def _call_from_test(self, name, args, seed):
+        """Called from the test cell's thread: one round trip to the kernel, run on the executor's event loop."""
+        return asyncio.run_coroutine_threadsafe(self._kernel_call(name, args, seed), self._loop).result()
+
+    async def _kernel_call(self, name, args, seed):
+        if self._broken is not None:
+            raise KernelCallFailed(f"{name} was not called: {self._broken}")
+        folders = self.km.call_folders()
+        self._calls += 1
+        number = self._calls
+        written = folders.write_request(number, name, args, seed)
+        code = (f"__import__('convcourse.student.callee', fromlist=['serve'])"
+                f".serve({number}, {folders.requests!r}, {folders.results!r})")
+        try:
+            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False, stop_on_error=False)
+            reply = await self._await_reply(msg_id, self._cell_deadline - time.monotonic())
+            if reply is None:
+                await self.km.interrupt_kernel()
+                answered = await self._kernel_answers(self.interrupt_grace)
+                self._broken = KERNEL_STUCK[0] if not answered else None
+                raise KernelCallFailed(f"{name} ran past the time limit of this test cell ({self.timeout} s)")
+            content = reply.get("content", {})
+            if content.get("status") != "ok":
+                raise KernelCallFailed(f"the kernel could not run {name} ({content.get('ename', 'error')})")
+            status, value, mutated = folders.read_reply(number)
+            return status, value, mutated
+        except _KernelDiedDuringCall:
+            self._broken = KERNEL_DIED[0]
+            raise KernelCallFailed(f"the kernel died while running {name} (os._exit, a crash, or the memory limit)")
+        finally:
+            folders.clear(written)
+
+    async def _await_reply(self, msg_id, timeout):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(timeout, 0)
+        drain = asyncio.ensure_future(self._drain_iopub())
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return None
+                try:
+                    reply = await self.kc.shell_channel.get_msg(timeout=min(remaining, 1.0))
+                except queue.Empty:
+                    if not await self.km.is_alive():
+                        raise _KernelDiedDuringCall() from None
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return reply
+        finally:
+            drain.cancel()
+
+    async def _drain_iopub(self):
+        """Discard what the kernel prints during calls: nothing a call prints reaches the feedback."""
+        while True:
+            try:
+                await self.kc.iopub_channel.get_msg(timeout=1.0)
+            except queue.Empty:
+                continue
+
+
+class _KernelDiedDuringCall(Exception):
+    pass
+
+
+def _run_trusted(source, namespace, label):
+    """Run instructor code in the grader; ``(ename, evalue)`` of its failure, or ``None`` when it passed."""
+    try:
+        exec(compile(source, f"<{label}>", "exec"), namespace)  # noqa: S102 (the gradebook's own source)
+    except BaseException as error:  # noqa: BLE001 (any failure of a test cell is its verdict)
+        return type(error).__name__, str(error)
+    return None

@@ -1,50 +1,232 @@
-"""The kernel launcher used for grading: resource limits and, when started as root, an unprivileged user.
+"""Grading kernels in a box: bubblewrap, a private size-capped scratch, cgroup limits for all processes together.
 
-nbgrader starts every submission's kernel through the ``convcourse-sandbox`` kernel spec, which runs
-``python -m convcourse.grader.sandbox -f <connection file>``. Before handing over to ``ipykernel`` it
+nbgrader starts each submission's kernel with :class:`SandboxKernelManager` (``nbgrader_config.py``). For every
+kernel it makes a *box*:
 
-* caps address space (``CONVCOURSE_MEMORY_LIMIT_MB``, default 6144), CPU time
-  (``CONVCOURSE_CPU_LIMIT_S``, default 900), processes and threads (``CONVCOURSE_PROCESS_LIMIT``,
-  default 256) and file size (``CONVCOURSE_FILE_LIMIT_MB``, default 64);
-* when it runs as root: takes a free *slot* — its own user id (``60100 + slot``), in no group — kills
-  whatever an earlier kernel of that slot left running (forked children), moves to the slot's fresh
-  scratch folder and drops to that user id. The submission then cannot read ``solutions/`` or
-  ``.grading/`` (gradebook, other students' work), which the grader keeps private (mode 0700), nor
-  anything else that is not world-readable, and its process limit is its own.
+* a fresh folder ``mkdtemp`` under ``CONVCOURSE_SANDBOX_DIR`` (never reused), holding ``requests/`` (written by the
+  grader, read-only inside) and ``scratch/``, a tmpfs of ``CONVCOURSE_SCRATCH_MB`` owned by the sandbox user: the
+  kernel's home, its ``ipc`` sockets and its replies;
+* a memory cgroup (``CONVCOURSE_MEMORY_LIMIT_MB`` for all the kernel's processes together) and a pids cgroup
+  (``CONVCOURSE_PROCESS_LIMIT``);
 
-Without root, the limits still apply but files are not protected and the process limit is shared with the
-grader's user. A slot belongs to a kernel for as long as that kernel's process lives.
+and the launcher (``python -m convcourse.grader.sandbox -f CONNECTION_FILE``) joins the cgroups, drops to the
+sandbox user (``CONVCOURSE_SANDBOX_UID``) and runs the kernel's runtime under ``bwrap``: a read-only view of that
+runtime and of ``/usr`` only, no network, its own PID, IPC and UTS namespaces, size-capped private ``/tmp`` and
+``/dev/shm``, ``--die-with-parent``. The course's checkout, its ``.git``, the main environment, solutions,
+gradebook and other students' boxes are simply not there. Cleanup kills the processes of one box's cgroups,
+nothing else.
+
+Isolation never degrades silently: without root, ``bwrap`` or writable cgroups, :func:`isolation_problems` says
+why and kernels refuse to start, unless the instructor sets ``CONVCOURSE_UNSAFE_NO_SANDBOX=1`` (documented in
+the README: then kernels run as the grader's user with resource limits only).
 """
 
-import fcntl
 import json
 import os
 import resource
 import shutil
 import signal
-import stat
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+
 KERNEL_NAME = "convcourse-sandbox"
-FIRST_SANDBOX_UID = 60100
-SLOTS = 64
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+UNSAFE_VARIABLE = "CONVCOURSE_UNSAFE_NO_SANDBOX"
 
 
-def _limit(name, default):
+def _setting(name, default):
     return int(os.environ.get(name, default))
 
 
+def unsafe_mode():
+    return os.environ.get(UNSAFE_VARIABLE) == "1"
+
+
+def _cgroup_folders():
+    """The memory and pids hierarchies under which boxes get their cgroups (cgroup v1, as on this machine)."""
+    return {"memory": CGROUP_ROOT / "memory" / "convcourse", "pids": CGROUP_ROOT / "pids" / "convcourse"}
+
+
+def isolation_problems():
+    """Why kernels cannot be isolated here (an empty list when they can)."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("grading does not run as root (it needs root to mount a private scratch and set cgroups)")
+    if shutil.which("bwrap") is None:
+        problems.append("bubblewrap is not installed (Debian: apt-get install bubblewrap)")
+    for controller in ("memory", "pids"):
+        if not os.access(CGROUP_ROOT / controller, os.W_OK):
+            problems.append(f"the {controller} cgroup controller is not writable at {CGROUP_ROOT / controller}")
+    return problems
+
+
+def sandbox_root():
+    root = Path(os.environ.get("CONVCOURSE_SANDBOX_DIR", "/tmp/convcourse-sandbox"))
+    root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    os.chmod(root, 0o711)
+    return root
+
+
+def run_id():
+    """This grading run's id: boxes are named after it, so that a run's cleanup touches only its own boxes."""
+    return os.environ.get("CONVCOURSE_RUN_ID") or f"run{os.getpid()}"
+
+
+class Box:
+    """One kernel's private folders and cgroups (see the module docstring)."""
+
+    def __init__(self):
+        self.isolated = not unsafe_mode()
+        self.uid = _setting("CONVCOURSE_SANDBOX_UID", 60100)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{run_id()}-", dir=sandbox_root()))
+        os.chmod(self.root, 0o711)  # the sandbox user must traverse it to reach its scratch (names are random)
+        self.requests = self.root / "requests"
+        self.scratch = self.root / "scratch"
+        self.requests.mkdir(mode=0o755)
+        self.scratch.mkdir(mode=0o700)
+        self.cgroups = {name: folder / self.root.name for name, folder in _cgroup_folders().items()}
+        self._mounted = False
+        self.refresh()
+
+    def refresh(self):
+        """A fresh, empty scratch and fresh cgroups (at the start and at each restart of the kernel)."""
+        self.stop_processes()
+        if not self.isolated:
+            for entry in self.scratch.iterdir():
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            return
+        if self._mounted:
+            subprocess.run(["umount", "-l", str(self.scratch)], check=False)
+        size = _setting("CONVCOURSE_SCRATCH_MB", 512)
+        subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        f"size={size}m,nr_inodes=10000,mode=0700,uid={self.uid},gid={self.uid},nosuid,nodev",
+                        "tmpfs", str(self.scratch)], check=True)
+        self._mounted = True
+        for name, folder in self.cgroups.items():
+            folder.mkdir(parents=True, exist_ok=True)
+        memory = _setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * 1024 * 1024
+        (self.cgroups["memory"] / "memory.limit_in_bytes").write_text(str(memory))
+        (self.cgroups["pids"] / "pids.max").write_text(str(_setting("CONVCOURSE_PROCESS_LIMIT", 256)))
+
+    def launcher_environment(self, runtime_python):
+        return {
+            "CONVCOURSE_BOX_SCRATCH": str(self.scratch), "CONVCOURSE_BOX_REQUESTS": str(self.requests),
+            "CONVCOURSE_BOX_CGROUPS": os.pathsep.join(str(f / "cgroup.procs") for f in self.cgroups.values())
+            if self.isolated else "",
+            "CONVCOURSE_RUNTIME_PYTHON": str(runtime_python),
+        }
+
+    def stop_processes(self):
+        """Kill every process of this box's cgroups (and only those)."""
+        if not self.isolated:
+            return
+        for _ in range(50):
+            pids = set()
+            for folder in self.cgroups.values():
+                try:
+                    pids.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
+                except FileNotFoundError:
+                    continue
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def destroy(self):
+        self.stop_processes()
+        if self.isolated:
+            for folder in self.cgroups.values():
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            if self._mounted:
+                subprocess.run(["umount", "-l", str(self.scratch)], check=False)
+                self._mounted = False
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def destroy_boxes_of_run(run):
+    """After a run: remove whatever boxes of ``run`` a crashed grader left (processes, mounts, cgroups, folders)."""
+    removed = 0
+    for root in sandbox_root().glob(f"{run}-*"):
+        box = Box.__new__(Box)
+        box.isolated = True
+        box.root, box.scratch, box.requests = root, root / "scratch", root / "requests"
+        box.cgroups = {name: folder / root.name for name, folder in _cgroup_folders().items()}
+        box._mounted = os.path.ismount(box.scratch)
+        box.destroy()
+        removed += 1
+    return removed
+
+
+def runtime_python(kind):
+    """The interpreter of the kernel runtime ``kind`` (``numpy`` or ``keras``), built first if missing or stale."""
+    from convcourse.grader import runtime
+
+    return runtime.ensure_runtime(kind)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels live in a :class:`Box` and talk over ``ipc`` sockets in its scratch."""
+
+    runtime = Unicode("numpy", help="Kernel runtime: 'numpy' (no TensorFlow) or 'keras'.").tag(config=True)
+
+    box = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        problems = [] if unsafe_mode() else isolation_problems()
+        if problems:
+            raise RuntimeError(
+                "Refusing to run student code without isolation: " + "; ".join(problems)
+                + f". Fix that, or set {UNSAFE_VARIABLE}=1 to grade without the sandbox (see the README)."
+            )
+        if self.box is None:
+            self.box = Box()
+        else:
+            self.box.refresh()
+        self.transport = "ipc"
+        self.ip = str(self.box.scratch / "kernel")
+        env = dict(kw.pop("env", None) or os.environ)
+        env.update(self.box.launcher_environment(runtime_python(self.runtime)))
+        kw["env"] = env
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if self.box is not None:
+            self.box.stop_processes()
+            if not restart:
+                self.box.destroy()
+                self.box = None
+
+    def call_folders(self):
+        from convcourse.grader.proxy import CallFolders
+
+        return CallFolders(self.box.requests, self.box.scratch)
+
+
 def apply_limits():
-    """Cap memory, CPU time, processes and file size for this process and its children."""
+    """Per-process caps inside the box: CPU time, file size, no core dumps, open files."""
     megabyte = 1024 * 1024
     limits = {
-        resource.RLIMIT_AS: _limit("CONVCOURSE_MEMORY_LIMIT_MB", 6144) * megabyte,
-        resource.RLIMIT_CPU: _limit("CONVCOURSE_CPU_LIMIT_S", 900),
-        resource.RLIMIT_NPROC: _limit("CONVCOURSE_PROCESS_LIMIT", 256),
-        resource.RLIMIT_FSIZE: _limit("CONVCOURSE_FILE_LIMIT_MB", 64) * megabyte,
+        resource.RLIMIT_CPU: _setting("CONVCOURSE_CPU_LIMIT_S", 900),
+        resource.RLIMIT_FSIZE: _setting("CONVCOURSE_FILE_LIMIT_MB", 128) * megabyte,
         resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NOFILE: 1024,
     }
+    if unsafe_mode():  # no cgroup: a per-process cap on memory is all there is
+        limits[resource.RLIMIT_AS] = _setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * megabyte * 2
     for which, value in limits.items():
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
@@ -52,111 +234,57 @@ def apply_limits():
         resource.setrlimit(which, (value, value))
 
 
-def _others_can_use(path, permission):
-    """Can a user other than the owner reach ``path`` (every parent folder searchable) with ``permission``?"""
-    path = Path(os.path.realpath(path))
-    parents_ok = all(os.stat(parent).st_mode & stat.S_IXOTH for parent in path.parents)
-    return parents_ok and bool(os.stat(path).st_mode & permission)
+def _bwrap_command(runtime, scratch, requests, kernel_argv, uid):
+    venv = Path(runtime).parent.parent
+    command = [
+        shutil.which("bwrap"), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--disable-userns",
+        "--uid", str(uid), "--gid", str(uid),
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/sbin", "/sbin",
+        "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        "--ro-bind", str(venv), str(venv),
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(_setting("CONVCOURSE_TMP_MB", 256) * 1024 * 1024), "--tmpfs", "/tmp",
+        "--size", str(_setting("CONVCOURSE_SHM_MB", 64) * 1024 * 1024), "--tmpfs", "/dev/shm",
+        "--bind", scratch, scratch,
+        "--ro-bind", requests, requests,
+        "--chdir", scratch,
+    ]
+    environment = {"HOME": scratch, "PATH": f"{venv}/bin:/usr/bin:/bin", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+                   "MPLCONFIGDIR": f"{scratch}/.matplotlib", "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "KERAS_HOME": f"{scratch}/.keras"}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # this machine's OpenBLAS needs them (see env notes)
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    for name, value in environment.items():
+        command += ["--setenv", name, value]
+    return command + kernel_argv
 
 
-def sandbox_user_can_run_python():
-    """Can another user run this interpreter and import the course package? (Not for a Python under /root.)"""
-    import convcourse
-
-    return all((
-        _others_can_use(sys.executable, stat.S_IXOTH),
-        _others_can_use(os.path.join(sys.base_prefix, "lib"), stat.S_IXOTH),
-        _others_can_use(os.path.dirname(convcourse.__file__), stat.S_IXOTH),
-    ))
-
-
-def sandbox_root():
-    """Root-owned folder of slot locks and scratch folders (``CONVCOURSE_SANDBOX_DIR``)."""
-    root = Path(os.environ.get("CONVCOURSE_SANDBOX_DIR", "/tmp/convcourse-sandbox"))
-    root.mkdir(mode=0o711, parents=True, exist_ok=True)
-    os.chmod(root, 0o711)
-    return root
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _take_slot(root):
-    """Claim a slot whose kernel is gone: the slot file names the kernel's process id (kept across exec).
-
-    Children a submission forked do not keep a slot: the next kernel that takes it kills them first.
-    """
-    with open(root / "slots.lock", "a") as master:
-        fcntl.flock(master, fcntl.LOCK_EX)
-        for slot in range(SLOTS):
-            owner = root / f"slot-{slot}.pid"
-            try:
-                pid = int(owner.read_text())
-            except (OSError, ValueError):
-                pid = None
-            if pid is None or not _alive(pid):
-                owner.write_text(str(os.getpid()))
-                return slot
-    raise RuntimeError(f"all {SLOTS} sandbox slots in {root} have a running kernel")
-
-
-def drop_privileges(connection_file):
-    """As root: take a slot, clear it, and become its user in its scratch folder.
-
-    Returns the connection file the kernel should use. Stays root, with a warning, when another user
-    could not run this Python (make the virtual environment from a system Python, as ``make setup`` does).
-    """
-    if os.geteuid() != 0:
-        return connection_file
-    if not sandbox_user_can_run_python():
-        print(f"convcourse.grader.sandbox: another user cannot run {sys.executable}; the kernel keeps running as root "
-              "with resource limits only", file=sys.stderr)
-        return connection_file
-    root = sandbox_root()
-    slot = _take_slot(root)
-    uid = FIRST_SANDBOX_UID + slot
-    scratch = root / f"slot-{slot}"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(mode=0o700)
-    private_copy = scratch / Path(connection_file).name
-    shutil.copy(connection_file, private_copy)
-    for path in (scratch, private_copy):
-        os.chown(path, uid, uid)
+def main(argv):
+    if len(argv) < 3 or argv[1] != "-f":
+        raise SystemExit("usage: python -m convcourse.grader.sandbox -f CONNECTION_FILE [ipykernel options]")
+    scratch = os.environ["CONVCOURSE_BOX_SCRATCH"]
+    requests = os.environ["CONVCOURSE_BOX_REQUESTS"]
+    runtime = os.environ["CONVCOURSE_RUNTIME_PYTHON"]
+    private_connection = os.path.join(scratch, "kernel.json")
+    shutil.copy(argv[2], private_connection)
+    kernel_argv = [runtime, "-m", "ipykernel_launcher", "-f", private_connection, *argv[3:]]
+    if unsafe_mode():
+        apply_limits()
+        os.execve(runtime, kernel_argv, dict(os.environ, HOME=scratch, TMPDIR=scratch))
+    for procs in filter(None, os.environ["CONVCOURSE_BOX_CGROUPS"].split(os.pathsep)):
+        Path(procs).write_text(str(os.getpid()))
+    uid = _setting("CONVCOURSE_SANDBOX_UID", 60100)
+    os.chown(private_connection, uid, uid)
+    os.chmod(private_connection, 0o600)
+    apply_limits()
+    command = _bwrap_command(runtime, scratch, requests, kernel_argv, uid)
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
-    # Whatever an earlier kernel of this slot left behind (forked children) goes now; kill(-1) spares us.
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    os.chdir(scratch)
-    os.environ.update(HOME=str(scratch), USER=f"sandbox{slot}", MPLCONFIGDIR=str(scratch / "matplotlib"),
-                      IPYTHONDIR=str(scratch / "ipython"), TMPDIR=str(scratch))
-    return str(private_copy)
-
-
-def reap_sandbox_processes():
-    """Kill every process still running under a sandbox user id (children a submission left behind)."""
-    sandbox_uids = {str(uid) for uid in range(FIRST_SANDBOX_UID, FIRST_SANDBOX_UID + SLOTS)}
-    killed = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uid_line = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
-        except (OSError, StopIteration):
-            continue
-        if uid_line.split()[1] in sandbox_uids:
-            try:
-                os.kill(int(status.parent.name), signal.SIGKILL)
-                killed += 1
-            except (ProcessLookupError, PermissionError):
-                pass
-    return killed
+    os.execve(command[0], command, {})
 
 
 def kernel_spec():
@@ -165,6 +293,8 @@ def kernel_spec():
         "argv": [sys.executable, "-m", "convcourse.grader.sandbox", "-f", "{connection_file}"],
         "display_name": "Python 3 (convcourse grading sandbox)",
         "language": "python",
+        # Signals do not cross into bwrap's PID namespace; ipykernel turns an interrupt message into SIGINT.
+        "interrupt_mode": "message",
         "metadata": {"debugger": False},
     }
 
@@ -175,15 +305,6 @@ def install_kernel_spec(folder):
     target.mkdir(parents=True, exist_ok=True)
     (target / "kernel.json").write_text(json.dumps(kernel_spec(), indent=1))
     return target
-
-
-def main(argv):
-    if len(argv) < 3 or argv[1] != "-f":
-        raise SystemExit("usage: python -m convcourse.grader.sandbox -f CONNECTION_FILE [ipykernel options]")
-    connection_file = drop_privileges(argv[2])
-    apply_limits()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *argv[3:]])
 
 
 if __name__ == "__main__":

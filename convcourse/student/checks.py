@@ -8,10 +8,12 @@ functions are reached only through the values they return.
 """
 
 
+import contextlib
 import warnings
 
 import numpy as _np
 
+from convcourse.student.case import Case
 from convcourse.student.guard import ForbiddenCallError, hand_written
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
     AssertionError,
@@ -59,6 +61,15 @@ def _same_array(before, after):
     return type(after) is _ndarray and before.shape == after.shape and bool((before == after).all())
 
 
+class _NoWatch:
+    violations = ()
+
+
+@contextlib.contextmanager
+def _no_guard():
+    yield _NoWatch()
+
+
 def call_graded(function, case):
     """Call ``function(*case.args)`` under the hand-written guard; fail if it mutates an input or calls a forbidden routine."""
     name = _function_name(function)
@@ -66,7 +77,10 @@ def call_graded(function, case):
     args = _copies(case)
     # A warning is printed on stderr, and nbgrader fails a cell with any stderr output: a correct answer that
     # happens to warn (an empty slice, a division by zero it then handles) must not lose points for it.
-    with warnings.catch_warnings(), _np.errstate(all="ignore"), hand_written(name) as watch:
+    # In grading, the function runs in the student's kernel, which applies the guard itself (the grader's own
+    # code, proxy included, would trip it here).
+    guard = _no_guard() if getattr(function, "runs_in_kernel", False) is True else hand_written(name)
+    with warnings.catch_warnings(), _np.errstate(all="ignore"), guard as watch:
         warnings.simplefilter("ignore")
         try:
             result = function(*args)
@@ -129,8 +143,6 @@ def array_difference(actual, expected):
 
 def check_example(function, names, args, expected):
     """The visible tests' check: ``function(*args)`` on one small worked example must give ``expected``."""
-    from convcourse.grader.cases import Case
-
     case = Case(tuple(names), tuple(args))
     actual = call_graded(function, case)
     if isinstance(expected, (int, _integer)):

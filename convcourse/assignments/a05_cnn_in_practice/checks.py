@@ -17,6 +17,7 @@ import numpy as _np
 
 from convcourse.assignments.a05_cnn_in_practice import digits as _digits
 from convcourse.grader.cases import Case
+from convcourse.grader.proxy import seeded_call
 from convcourse.student.checks import call_graded
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
     AssertionError,
@@ -53,7 +54,6 @@ _Dense = _keras.layers.Dense
 _Reshape = _keras.layers.Reshape
 _InputLayer = _keras.layers.InputLayer
 _UP_SAMPLING = (_keras.layers.UpSampling2D, _keras.layers.Resizing)
-_set_random_seed = _keras.utils.set_random_seed
 
 DIGITS_MAX_PARAMS = 10_000
 DIGITS_MIN_ACCURACY = 0.95
@@ -143,8 +143,7 @@ def check_pair_results(function, cases, reference, mistakes=None, what=("size", 
 
 def _build(build, args, seed=_digits.MODEL_SEED):
     name = getattr(build, "__name__", "the function")
-    _set_random_seed(seed)
-    model = build(*args)
+    model = seeded_call(build, seed, *args)
     if not isinstance(model, _Model):
         raise AssertionError(f"{name}() returned {type(model).__name__}, not a keras.Model")
     return model

@@ -1,0 +1,271 @@
+"""The grader's side of a call into a student's kernel: a stand-in for a graded function.
+
+A test cell runs in the grader's process with each graded function's name bound to a :class:`KernelFunction`.
+Calling it writes the arguments to the kernel's read-only requests folder, asks the kernel to run
+:func:`convcourse.student.callee.serve`, and reads the reply from the kernel's scratch folder as data only:
+arrays through ``numpy.load(allow_pickle=False)``, Keras models through ``load_model(safe_mode=True)``, each file
+opened without following links and refused past a size cap. The student's code can change what comes back,
+never how the grader judges it.
+"""
+
+import builtins
+import io
+import json
+import os
+import stat
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+from convcourse.student.guard import ForbiddenCallError
+
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+MAX_JSON_BYTES = 1024 * 1024
+MAX_MODEL_UNPACKED_BYTES = 256 * 1024 * 1024
+
+_REPLAYED = {name: getattr(builtins, name) for name in (
+    "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError", "AttributeError", "NameError",
+    "NotImplementedError", "RuntimeError", "ArithmeticError", "LookupError", "AssertionError", "MemoryError",
+    "RecursionError", "OverflowError", "FloatingPointError", "UnboundLocalError", "Exception",
+)}
+_REPLAYED["ForbiddenCallError"] = ForbiddenCallError
+
+
+class KernelCallFailed(Exception):
+    """The kernel could not answer a call: it died, ran out of time, or replied with something unreadable."""
+
+
+class StudentRaised(Exception):
+    """Marker mixed into a replayed exception: the student's function raised it, not the grader."""
+
+
+class ReturnedObject:
+    """A returned value the grader does not take in (a list of strings, a custom class, an ndarray subclass)."""
+
+    def __init__(self, type_name, ndarray_subclass=False):
+        self.type_name = type_name
+        self.ndarray_subclass = ndarray_subclass
+
+    def __repr__(self):
+        return f"<a {self.type_name}>"
+
+
+def _replayed_exception(reply):
+    """The exception the student's function raised, as the builtin class nearest to it."""
+    kind = _REPLAYED.get(reply.get("builtin"), Exception)
+    message = str(reply.get("message", ""))[:4000]
+    student_type = str(reply.get("type", kind.__name__))[:200]
+    replay = type(kind.__name__, (kind, StudentRaised), {"__module__": "builtins"})
+    error = replay(message)
+    error.student_type = student_type
+    return error
+
+
+class CallFolders:
+    """Where one kernel's calls travel: ``requests`` (grader-written, read-only inside) and ``results`` (kernel's)."""
+
+    def __init__(self, requests, results):
+        self.requests = str(requests)
+        self.results = str(results)
+
+    def write_request(self, number, function, args, seed=None):
+        files = []
+
+        def encode(value, depth=0):
+            if value is None or type(value) in (bool, int, float, str):
+                return {"kind": "json", "value": value}
+            if isinstance(value, (np.integer, np.floating, np.bool_)):
+                return encode_file(np.asarray(value), scalar=True)
+            if isinstance(value, (tuple, list)) and depth < 4:
+                return {"kind": type(value).__name__ if type(value) in (tuple, list) else "tuple",
+                        "items": [encode(item, depth + 1) for item in value]}
+            if isinstance(value, np.ndarray):
+                return encode_file(np.ascontiguousarray(value))
+            if _is_keras_model(value):
+                name = f"{number}-a{len(files)}.keras"
+                value.save(os.path.join(self.requests, name))
+                files.append(name)
+                return {"kind": "model", "file": name}
+            raise TypeError(f"a test passed {type(value).__name__} to {function}; the grader cannot send it")
+
+        def encode_file(array, scalar=False):
+            name = f"{number}-a{len(files)}.npy"
+            np.save(os.path.join(self.requests, name), array, allow_pickle=False)
+            files.append(name)
+            spec = {"kind": "array", "file": name}
+            if scalar:
+                spec["scalar"] = True
+            return spec
+
+        request = {"function": function, "args": [encode(value) for value in args], "seed": seed}
+        with open(os.path.join(self.requests, f"{number}.json"), "w") as handle:
+            json.dump(request, handle)
+        files.append(f"{number}.json")
+        return files
+
+    def _read(self, name, limit):
+        """The bytes of ``results/name``: a regular file, never through a link, at most ``limit`` bytes."""
+        if "/" in name or name.startswith("."):
+            raise KernelCallFailed(f"the kernel named a result file {name!r}")
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+        directory = os.open(self.results, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            descriptor = os.open(name, flags, dir_fd=directory)
+        except OSError as error:
+            raise KernelCallFailed(f"the kernel's reply {name} cannot be read ({error.strerror})") from None
+        finally:
+            os.close(directory)
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
+                raise KernelCallFailed(f"the kernel's reply {name} is not a regular file")
+            if status.st_size > limit:
+                raise KernelCallFailed(f"the kernel's reply {name} has {status.st_size:,} bytes (limit {limit:,})")
+            with os.fdopen(descriptor, "rb", closefd=False) as handle:
+                return handle.read(limit + 1)
+        finally:
+            os.close(descriptor)
+
+    def read_reply(self, number):
+        """``("returned", value, {index: new value})`` or ``("raised", exception, {})`` for call ``number``."""
+        try:
+            reply = json.loads(self._read(f"{number}-result.json", MAX_JSON_BYTES))
+        except (ValueError, UnicodeDecodeError):
+            raise KernelCallFailed("the kernel's reply is not valid JSON") from None
+        if not isinstance(reply, dict):
+            raise KernelCallFailed("the kernel's reply is not a JSON object")
+        if reply.get("status") == "raised":
+            return "raised", _replayed_exception(reply), {}
+        if reply.get("status") != "returned":
+            raise KernelCallFailed("the kernel's reply has no status")
+        budget = [MAX_RESULT_BYTES]
+        value = self._decode(reply.get("value"), budget)
+        mutated = reply.get("mutated") or {}
+        if not isinstance(mutated, dict):
+            raise KernelCallFailed("the kernel's reply lists mutated arguments wrongly")
+        return "returned", value, {int(k): self._decode(v, budget) for k, v in list(mutated.items())[:16]
+                                   if str(k).isdigit()}
+
+    def _decode(self, spec, budget, depth=0):
+        if not isinstance(spec, dict) or depth > 4:
+            raise KernelCallFailed("the kernel's reply is malformed")
+        kind = spec.get("kind")
+        if kind == "json":
+            value = spec.get("value")
+            if value is None or type(value) in (bool, int, float):
+                return value
+            if type(value) is str:
+                return value[:10_000]
+            raise KernelCallFailed("the kernel's reply holds an unexpected JSON value")
+        if kind in ("tuple", "list"):
+            items = spec.get("items")
+            if not isinstance(items, list) or len(items) > 64:
+                raise KernelCallFailed("the kernel's reply holds a malformed sequence")
+            decoded = [self._decode(item, budget, depth + 1) for item in items]
+            return tuple(decoded) if kind == "tuple" else decoded
+        if kind == "opaque":
+            return ReturnedObject(str(spec.get("type", "object"))[:200], bool(spec.get("ndarray_subclass")))
+        if kind == "array":
+            data = self._read(str(spec.get("file", "")), budget[0])
+            budget[0] -= len(data)
+            try:
+                array = np.load(io.BytesIO(data), allow_pickle=False)
+            except ValueError as error:
+                raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
+            if array.dtype.kind not in "biuf":
+                raise KernelCallFailed(f"the kernel returned an array of dtype {array.dtype}")
+            return array[()] if spec.get("scalar") else array
+        if kind == "model":
+            return self._load_model(str(spec.get("file", "")), budget)
+        raise KernelCallFailed(f"the kernel's reply has an unknown kind {kind!r}")
+
+    def _load_model(self, name, budget):
+        data = self._read(name, budget[0])
+        budget[0] -= len(data)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile:
+            raise KernelCallFailed("the returned model is not a .keras archive") from None
+        if unpacked > MAX_MODEL_UNPACKED_BYTES:
+            raise KernelCallFailed(f"the returned model unpacks to {unpacked:,} bytes")
+        import keras
+
+        # load_model reads a path: a private copy, so that the kernel cannot swap the file while it is read.
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "returned.keras")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            try:
+                return keras.saving.load_model(path, safe_mode=True)
+            except Exception as error:  # noqa: BLE001 (any refusal is the submission's problem, reported as such)
+                raise ValueError(
+                    f"the returned model cannot be loaded in safe mode ({type(error).__name__}: "
+                    f"{str(error)[:300]}); build it from built-in Keras layers only (no Lambda, no custom classes)"
+                ) from None
+
+    def clear(self, names):
+        for name in names:
+            try:
+                os.unlink(os.path.join(self.requests, name))
+            except FileNotFoundError:
+                pass
+
+
+def _is_keras_model(value):
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
+class KernelFunction:
+    """Stands in for the graded function ``name`` in a test cell; each call runs once in the student's kernel.
+
+    ``runner(name, args, seed)`` does the round trip (the executor's) and returns ``(status, value, mutated)``.
+    An argument the kernel changed is changed here too, so the checks see the mutation as if in-process.
+    """
+
+    runs_in_kernel = True
+
+    def __init__(self, name, runner):
+        self.__name__ = name
+        self.__qualname__ = name
+        self._runner = runner
+
+    def __call__(self, *args):
+        return self.call(*args)
+
+    def call(self, *args, seed=None):
+        status, value, mutated = self._runner(self.__name__, args, seed)
+        if status == "raised":
+            raise value
+        for index, after in mutated.items():
+            if index < len(args) and isinstance(args[index], np.ndarray):
+                _mirror_mutation(args[index], after)
+        return value
+
+    def __repr__(self):
+        return f"<graded function {self.__name__}, run in the student's kernel>"
+
+
+def _mirror_mutation(original, after):
+    try:
+        if isinstance(after, np.ndarray) and after.shape == original.shape:
+            original[...] = after
+            return
+    except (TypeError, ValueError):
+        pass
+    flat = original.reshape(-1)
+    if flat.size:
+        flat[0] = flat[0] + 1 if np.isfinite(flat[0]) else 0
+
+
+def seeded_call(function, seed, *args):
+    """Call a model-building graded function after ``keras.utils.set_random_seed(seed)`` in the process that builds."""
+    if isinstance(function, KernelFunction):
+        return function.call(*args, seed=seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return function(*args)

@@ -1,0 +1,138 @@
+"""The kernel's side of trusted grading: run one call of a graded function that the grader asked for.
+
+When an assignment is graded, its test cells run in the grader's own process (:mod:`convcourse.grader.execute`).
+Each call of a graded function there becomes one request to the student's kernel: the grader writes the
+arguments to a folder the kernel can only read (arrays as ``.npy``, Keras models as ``.keras``, everything else
+as JSON) and runs ``serve(number, requests, results)`` in the kernel. This module calls the student's function
+on those arguments — under the hand-written guard, with warnings silenced — and writes what it returned, or the
+exception it raised, to the kernel's own scratch folder. The grader reads that back with ``allow_pickle=False``
+and ``safe_mode=True`` and decides. Nothing here decides anything: code in the kernel can only change the values
+the grader receives, which is what a submission controls anyway.
+"""
+
+import builtins
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from convcourse.student.guard import ForbiddenCallError, hand_written
+
+# Exceptions the grader re-raises as themselves; any other exception travels as its nearest builtin ancestor.
+_BUILTIN_EXCEPTIONS = frozenset((
+    "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError", "AttributeError", "NameError",
+    "NotImplementedError", "RuntimeError", "ArithmeticError", "LookupError", "AssertionError", "MemoryError",
+    "RecursionError", "OverflowError", "FloatingPointError", "UnboundLocalError", "Exception",
+))
+
+
+def _load_argument(spec, requests):
+    kind = spec["kind"]
+    if kind == "json":
+        return spec["value"]
+    if kind in ("tuple", "list"):
+        items = [_load_argument(item, requests) for item in spec["items"]]
+        return tuple(items) if kind == "tuple" else items
+    path = os.path.join(requests, spec["file"])
+    if kind == "array":
+        value = np.load(path, allow_pickle=False)
+        return value[()] if spec.get("scalar") else value
+    if kind == "model":
+        import keras
+
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    raise ValueError(f"unknown argument kind {kind!r}")
+
+
+def _is_keras_model(value):
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
+class _Writer:
+    """Writes one call's result files, named ``<number>-r<k>.<ext>``, into the results folder."""
+
+    def __init__(self, number, results):
+        self.number, self.results, self.count = number, results, 0
+
+    def _name(self, extension):
+        self.count += 1
+        return f"{self.number}-r{self.count}.{extension}"
+
+    def encode(self, value, depth=0):
+        if value is None or type(value) in (bool, int, float, str):
+            return {"kind": "json", "value": value}
+        if type(value) in (tuple, list) and depth < 4 and len(value) <= 64:
+            return {"kind": type(value).__name__, "items": [self.encode(item, depth + 1) for item in value]}
+        if type(value) is np.ndarray and value.dtype.kind in "biuf":
+            name = self._name("npy")
+            np.save(os.path.join(self.results, name), value, allow_pickle=False)
+            return {"kind": "array", "file": name}
+        if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+            name = self._name("npy")
+            np.save(os.path.join(self.results, name), np.asarray(value), allow_pickle=False)
+            return {"kind": "array", "file": name, "scalar": True}
+        if _is_keras_model(value):
+            name = self._name("keras")
+            value.save(os.path.join(self.results, name))
+            return {"kind": "model", "file": name}
+        kind = type(value)
+        return {"kind": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"[:200],
+                "ndarray_subclass": isinstance(value, np.ndarray)}
+
+
+def _changed(before, after):
+    if type(before) is np.ndarray:
+        return not (type(after) is np.ndarray and before.shape == after.shape
+                    and bool(np.array_equal(before, after, equal_nan=True)))
+    return False
+
+
+def _call(function, name, args, seed):
+    if seed is not None:
+        np.random.seed(seed)
+        try:
+            import keras
+        except ImportError:  # a NumPy-only runtime: nothing more to seed
+            pass
+        else:
+            keras.utils.set_random_seed(seed)
+    with warnings.catch_warnings(), np.errstate(all="ignore"), hand_written(name) as watch:
+        warnings.simplefilter("ignore")
+        result = function(*args)
+    if watch.violations:
+        raise ForbiddenCallError(str(watch.violations[0]))
+    return result
+
+
+def serve(number, requests, results):
+    """Run request ``number`` from the ``requests`` folder; write ``<number>-result.json`` into ``results``."""
+    with open(os.path.join(requests, f"{number}.json")) as handle:
+        request = json.load(handle)
+    name = request["function"]
+    writer = _Writer(number, results)
+    namespace = sys.modules["__main__"].__dict__
+    function = namespace.get(name)
+    try:
+        if function is None:
+            raise NameError(f"name {name!r} is not defined: run the cell that defines it")
+        if not callable(function):
+            raise TypeError(f"{name} is a {type(function).__name__}, not a function")
+        args = [_load_argument(spec, requests) for spec in request["args"]]
+        originals = [value.copy() if type(value) is np.ndarray else None for value in args]
+        value = _call(function, name, args, request.get("seed"))
+        reply = {"status": "returned", "value": writer.encode(value),
+                 "mutated": {str(i): writer.encode(after) for i, (before, after) in enumerate(zip(originals, args))
+                             if before is not None and _changed(before, after)}}
+    except BaseException as error:  # noqa: BLE001 (every failure of the student's code is reported, never raised)
+        builtin = next((kind.__name__ for kind in type(error).__mro__
+                        if kind.__name__ in _BUILTIN_EXCEPTIONS and getattr(builtins, kind.__name__, None) is kind),
+                       "Exception")
+        if isinstance(error, ForbiddenCallError):
+            builtin = "ForbiddenCallError"
+        reply = {"status": "raised", "builtin": builtin, "type": type(error).__qualname__[:200],
+                 "message": str(error)[:4000]}
+    with open(os.path.join(results, f"{number}-result.json"), "w") as handle:
+        json.dump(reply, handle)
