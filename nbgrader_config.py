@@ -47,6 +47,8 @@ c.CourseDirectory.notebook_id = "*"
 install_kernel_spec(GRADING)
 os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [GRADING, os.environ.get("JUPYTER_PATH")]))
 c.Execute.kernel_name = KERNEL_NAME
+# Seeded cases are the same for every student: their Keras references are computed once, kept here.
+os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", os.path.join(GRADING, "reference-cache"))
 
 # Verdicts are computed here, never in the student's kernel; a dead or stuck kernel costs the student the cells
 # it affects, never the whole notebook or the batch.

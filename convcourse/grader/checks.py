@@ -1,7 +1,8 @@
-"""The checks the tests use: call a graded function safely and compare it with the Keras oracle.
+"""The hidden tests' checks: call a graded function on many cases and compare it with the Keras oracle.
 
-Every check calls the function under :func:`convcourse.guard.hand_written`,
-on the case's own arrays, and then requires
+They run in the grader's process (:mod:`convcourse.grader.execute`); the function is then a proxy whose calls run
+in the student's kernel, sent all at once (:func:`prefetch`). Every call goes through
+:func:`convcourse.student.checks.call_graded`, on copies of the case's arrays, and then requires
 
 * an exact ``numpy.ndarray`` (no masked array, no subclass) of a float dtype,
 * the shape of the reference, finite values, within ``rtol=1e-4, atol=1e-4``
@@ -12,12 +13,13 @@ On failure the ``AssertionError`` names the function and the configuration,
 where the values differ and by how much and, where the result matches a known
 mistake (``mistakes``: name -> reference computed with that mistake), says so.
 
-Tamper resistance: the names below are bound when the module is first imported,
-which the locked first cell of every assignment does before any student code.
-A student cell that later replaces ``numpy.testing``, ``np.allclose``, ``np.abs``
-or a builtin does not reach them.
+References of seeded cases are computed once per grading process (:func:`reference_value`).
 """
 
+import functools
+import hashlib
+import inspect
+import os
 
 import numpy as _np
 
@@ -82,6 +84,69 @@ def _diagnose(actual, case, mistakes):
     return ""
 
 
+def prefetch(function, cases):
+    """Send every case to the student's kernel in one round trip when ``function`` runs there (grading)."""
+    if getattr(function, "runs_in_kernel", False) is True:
+        function.prefetch([_copies(case) for case in cases])
+
+
+_REFERENCE_CACHE = {}
+
+
+def _case_key(reference, case):
+    digest = hashlib.sha1(repr((reference.__module__, reference.__qualname__, _source_digest(reference))).encode())
+    for value in case.args:
+        digest.update(repr(type(value)).encode())
+        if isinstance(value, _ndarray):
+            digest.update(repr((value.dtype.str, value.shape)).encode())
+            digest.update(_np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(repr(value).encode())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _source_digest(reference):
+    try:
+        return hashlib.sha1(inspect.getsource(reference).encode()).hexdigest()
+    except (OSError, TypeError):
+        return ""
+
+
+def reference_value(reference, case):
+    """``reference(*case.args)`` for a module-level reference, computed once and kept.
+
+    Seeded cases are the same for every student, so a class is checked against one set of Keras runs: kept in
+    this process and, when ``CONVCOURSE_REFERENCE_CACHE`` names a folder (the grading folder's), on disk for the
+    other grading processes and later runs (keyed by the reference's source and the case's exact values).
+    """
+    qualname = getattr(reference, "__qualname__", "<locals>")
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        return reference(*_copies(case))
+    key = _case_key(reference, case)
+    if key in _REFERENCE_CACHE:
+        return _REFERENCE_CACHE[key]
+    folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    path = os.path.join(folder, f"{key}.npy") if folder else None
+    if path and os.path.exists(path):
+        value = _np.load(path, allow_pickle=False)
+        value = value[()] if value.ndim == 0 else value
+    else:
+        value = reference(*_copies(case))
+        if path and isinstance(value, (_ndarray, int, float, _integer)):
+            os.makedirs(folder, exist_ok=True)
+            partial = f"{path}.{os.getpid()}.tmp.npy"
+            _np.save(partial, _np.asarray(value), allow_pickle=False)
+            os.replace(partial, path)
+    _REFERENCE_CACHE[key] = value
+    return value
+
+
+def reference_values(reference, cases):
+    """Every case's reference value, computed before the student's function is called at all."""
+    return [reference_value(reference, case) for case in cases]
+
+
 def check_against_reference(function, cases, reference, mistakes=None):
     """Require ``function(*case.args)`` to match ``reference(*case.args)`` for every case.
 
@@ -89,8 +154,10 @@ def check_against_reference(function, cases, reference, mistakes=None):
     description ("the kernel is flipped") to the reference computed with that mistake.
     """
     name = _function_name(function)
-    for number, case in enumerate(cases, start=1):
-        expected = _np.asarray(reference(*_copies(case)), dtype=_np.float64)
+    references = reference_values(reference, cases)
+    prefetch(function, cases)
+    for number, (case, expected) in enumerate(zip(cases, references), start=1):
+        expected = _np.asarray(expected, dtype=_np.float64)
         actual = call_graded(function, case)
         problem = array_difference(actual, expected)
         if problem is not None:
@@ -105,8 +172,9 @@ def check_against_reference(function, cases, reference, mistakes=None):
 def check_integer_results(function, cases, reference):
     """Require ``function(*case.args)`` to return the integer ``reference(*case.args)`` for every case."""
     name = _function_name(function)
-    for number, case in enumerate(cases, start=1):
-        expected = reference(*_copies(case))
+    references = reference_values(reference, cases)
+    prefetch(function, cases)
+    for number, (case, expected) in enumerate(zip(cases, references), start=1):
         actual = call_graded(function, case)
         if isinstance(actual, bool) or not isinstance(actual, (int, _integer)):
             raise AssertionError(

@@ -247,17 +247,18 @@ class TrustedExecute(ResilientExecute):
             await self._recover(cell_index, reason)
         return cell
 
-    def _call_from_test(self, name, args, seed):
+    def _call_from_test(self, calls):
         """Called from the test cell's thread: one round trip to the kernel, run on the executor's event loop."""
-        return asyncio.run_coroutine_threadsafe(self._kernel_call(name, args, seed), self._loop).result()
+        return asyncio.run_coroutine_threadsafe(self._kernel_call(calls), self._loop).result()
 
-    async def _kernel_call(self, name, args, seed):
+    async def _kernel_call(self, calls):
+        name = calls[0][0]
         if self._broken is not None:
             raise KernelCallFailed(f"{name} was not called: {self._broken}")
         folders = self.km.call_folders()
         self._calls += 1
         number = self._calls
-        written = folders.write_request(number, name, args, seed)
+        written = folders.write_request(number, calls)
         code = (f"__import__('convcourse.student.callee', fromlist=['serve'])"
                 f".serve({number}, {folders.requests!r}, {folders.results!r})")
         try:
@@ -271,13 +272,12 @@ class TrustedExecute(ResilientExecute):
             content = reply.get("content", {})
             if content.get("status") != "ok":
                 raise KernelCallFailed(f"the kernel could not run {name} ({content.get('ename', 'error')})")
-            status, value, mutated = folders.read_reply(number)
-            return status, value, mutated
+            return folders.read_replies(number, len(calls))
         except _KernelDiedDuringCall:
             self._broken = KERNEL_DIED[0]
             raise KernelCallFailed(f"the kernel died while running {name} (os._exit, a crash, or the memory limit)")
         finally:
-            folders.clear(written)
+            folders.clear(written, number)
 
     async def _await_reply(self, msg_id, timeout):
         loop = asyncio.get_running_loop()

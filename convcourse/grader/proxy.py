@@ -22,7 +22,7 @@ import numpy as np
 from convcourse.student.guard import ForbiddenCallError
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
-MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_MODEL_UNPACKED_BYTES = 256 * 1024 * 1024
 
 _REPLAYED = {name: getattr(builtins, name) for name in (
@@ -70,7 +70,8 @@ class CallFolders:
         self.requests = str(requests)
         self.results = str(results)
 
-    def write_request(self, number, function, args, seed=None):
+    def write_request(self, number, calls):
+        """Write request ``number``: ``calls`` is a list of ``(function name, args, seed)`` run in order."""
         files = []
 
         def encode(value, depth=0):
@@ -88,7 +89,7 @@ class CallFolders:
                 value.save(os.path.join(self.requests, name))
                 files.append(name)
                 return {"kind": "model", "file": name}
-            raise TypeError(f"a test passed {type(value).__name__} to {function}; the grader cannot send it")
+            raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
 
         def encode_file(array, scalar=False):
             name = f"{number}-a{len(files)}.npy"
@@ -99,7 +100,8 @@ class CallFolders:
                 spec["scalar"] = True
             return spec
 
-        request = {"function": function, "args": [encode(value) for value in args], "seed": seed}
+        request = {"calls": [{"function": function, "args": [encode(value) for value in args], "seed": seed}
+                             for function, args, seed in calls]}
         with open(os.path.join(self.requests, f"{number}.json"), "w") as handle:
             json.dump(request, handle)
         files.append(f"{number}.json")
@@ -128,19 +130,25 @@ class CallFolders:
         finally:
             os.close(descriptor)
 
-    def read_reply(self, number):
-        """``("returned", value, {index: new value})`` or ``("raised", exception, {})`` for call ``number``."""
+    def read_replies(self, number, count):
+        """For each of the ``count`` calls of request ``number``: ``("returned", value, {index: new value})`` or
+        ``("raised", exception, {})``."""
         try:
-            reply = json.loads(self._read(f"{number}-result.json", MAX_JSON_BYTES))
-        except (ValueError, UnicodeDecodeError):
-            raise KernelCallFailed("the kernel's reply is not valid JSON") from None
+            replies = json.loads(self._read(f"{number}-result.json", MAX_JSON_BYTES))["replies"]
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+            raise KernelCallFailed("the kernel's reply is not the expected JSON") from None
+        if not isinstance(replies, list) or len(replies) != count:
+            raise KernelCallFailed("the kernel's reply does not answer every call")
+        budget = [MAX_RESULT_BYTES]
+        return [self._reply(reply, budget) for reply in replies]
+
+    def _reply(self, reply, budget):
         if not isinstance(reply, dict):
             raise KernelCallFailed("the kernel's reply is not a JSON object")
         if reply.get("status") == "raised":
             return "raised", _replayed_exception(reply), {}
         if reply.get("status") != "returned":
             raise KernelCallFailed("the kernel's reply has no status")
-        budget = [MAX_RESULT_BYTES]
         value = self._decode(reply.get("value"), budget)
         mutated = reply.get("mutated") or {}
         if not isinstance(mutated, dict):
@@ -206,12 +214,20 @@ class CallFolders:
                     f"{str(error)[:300]}); build it from built-in Keras layers only (no Lambda, no custom classes)"
                 ) from None
 
-    def clear(self, names):
+    def clear(self, names, number):
+        """Remove request ``number``'s files and the kernel's replies to it (unlinking never follows a link)."""
         for name in names:
             try:
                 os.unlink(os.path.join(self.requests, name))
             except FileNotFoundError:
                 pass
+        prefix = f"{number}-"
+        for name in os.listdir(self.results):
+            if name.startswith(prefix):
+                try:
+                    os.unlink(os.path.join(self.results, name))
+                except (FileNotFoundError, IsADirectoryError, PermissionError):
+                    pass
 
 
 def _is_keras_model(value):
@@ -220,10 +236,12 @@ def _is_keras_model(value):
 
 
 class KernelFunction:
-    """Stands in for the graded function ``name`` in a test cell; each call runs once in the student's kernel.
+    """Stands in for the graded function ``name`` in a test cell; each call runs in the student's kernel.
 
-    ``runner(name, args, seed)`` does the round trip (the executor's) and returns ``(status, value, mutated)``.
-    An argument the kernel changed is changed here too, so the checks see the mutation as if in-process.
+    ``runner(calls)`` does one round trip (the executor's) for a list of ``(name, args, seed)`` and returns one
+    ``(status, value, mutated)`` per call. :meth:`prefetch` sends a whole list of calls at once (a check about to
+    try many configurations); later calls are then answered in order from those replies. An argument the kernel
+    changed is changed here too, so the checks see a mutation as if the function had run in this process.
     """
 
     runs_in_kernel = True
@@ -232,12 +250,22 @@ class KernelFunction:
         self.__name__ = name
         self.__qualname__ = name
         self._runner = runner
+        self._prefetched = []
 
     def __call__(self, *args):
         return self.call(*args)
 
+    def prefetch(self, arg_lists):
+        """Run ``self(*args)`` for every ``args`` in ``arg_lists`` in one round trip; the next calls use the replies."""
+        replies = self._runner([(self.__name__, tuple(args), None) for args in arg_lists])
+        self._prefetched = [(_signature(args), reply) for args, reply in zip(arg_lists, replies, strict=True)]
+
     def call(self, *args, seed=None):
-        status, value, mutated = self._runner(self.__name__, args, seed)
+        if self._prefetched and seed is None and self._prefetched[0][0] == _signature(args):
+            _, (status, value, mutated) = self._prefetched.pop(0)
+        else:
+            self._prefetched = []
+            ((status, value, mutated),) = self._runner([(self.__name__, args, seed)])
         if status == "raised":
             raise value
         for index, after in mutated.items():
@@ -247,6 +275,11 @@ class KernelFunction:
 
     def __repr__(self):
         return f"<graded function {self.__name__}, run in the student's kernel>"
+
+
+def _signature(args):
+    """What a prefetched reply is matched on: the arguments' types and shapes, in order."""
+    return tuple((type(value).__name__, getattr(value, "shape", None)) for value in args)
 
 
 def _mirror_mutation(original, after):

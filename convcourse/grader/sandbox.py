@@ -9,7 +9,7 @@ kernel it makes a *box*:
 * a memory cgroup (``CONVCOURSE_MEMORY_LIMIT_MB`` for all the kernel's processes together) and a pids cgroup
   (``CONVCOURSE_PROCESS_LIMIT``);
 
-and the launcher (``python -m convcourse.grader.sandbox -f CONNECTION_FILE``) joins the cgroups, drops to the
+and the launcher (:mod:`convcourse.grader.launcher`) joins the cgroups, drops to the
 sandbox user (``CONVCOURSE_SANDBOX_UID``) and runs the kernel's runtime under ``bwrap``: a read-only view of that
 runtime and of ``/usr`` only, no network, its own PID, IPC and UTS namespaces, size-capped private ``/tmp`` and
 ``/dev/shm``, ``--die-with-parent``. The course's checkout, its ``.git``, the main environment, solutions,
@@ -23,7 +23,6 @@ the README: then kernels run as the grader's user with resource limits only).
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -35,19 +34,10 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
+from convcourse.grader.launcher import UNSAFE_VARIABLE, setting, unsafe_mode
+
 KERNEL_NAME = "convcourse-sandbox"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-UNSAFE_VARIABLE = "CONVCOURSE_UNSAFE_NO_SANDBOX"
-
-
-def _setting(name, default):
-    return int(os.environ.get(name, default))
-
-
-def unsafe_mode():
-    return os.environ.get(UNSAFE_VARIABLE) == "1"
-
-
 def _cgroup_folders():
     """The memory and pids hierarchies under which boxes get their cgroups (cgroup v1, as on this machine)."""
     return {"memory": CGROUP_ROOT / "memory" / "convcourse", "pids": CGROUP_ROOT / "pids" / "convcourse"}
@@ -83,7 +73,7 @@ class Box:
 
     def __init__(self):
         self.isolated = not unsafe_mode()
-        self.uid = _setting("CONVCOURSE_SANDBOX_UID", 60100)
+        self.uid = setting("CONVCOURSE_SANDBOX_UID", 60100)
         self.root = Path(tempfile.mkdtemp(prefix=f"{run_id()}-", dir=sandbox_root()))
         os.chmod(self.root, 0o711)  # the sandbox user must traverse it to reach its scratch (names are random)
         self.requests = self.root / "requests"
@@ -103,16 +93,16 @@ class Box:
             return
         if self._mounted:
             subprocess.run(["umount", "-l", str(self.scratch)], check=False)
-        size = _setting("CONVCOURSE_SCRATCH_MB", 512)
+        size = setting("CONVCOURSE_SCRATCH_MB", 512)
         subprocess.run(["mount", "-t", "tmpfs", "-o",
                         f"size={size}m,nr_inodes=10000,mode=0700,uid={self.uid},gid={self.uid},nosuid,nodev",
                         "tmpfs", str(self.scratch)], check=True)
         self._mounted = True
         for name, folder in self.cgroups.items():
             folder.mkdir(parents=True, exist_ok=True)
-        memory = _setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * 1024 * 1024
+        memory = setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * 1024 * 1024
         (self.cgroups["memory"] / "memory.limit_in_bytes").write_text(str(memory))
-        (self.cgroups["pids"] / "pids.max").write_text(str(_setting("CONVCOURSE_PROCESS_LIMIT", 256)))
+        (self.cgroups["pids"] / "pids.max").write_text(str(setting("CONVCOURSE_PROCESS_LIMIT", 256)))
 
     def launcher_environment(self, runtime_python):
         return {
@@ -172,9 +162,14 @@ def destroy_boxes_of_run(run):
 
 def runtime_python(kind):
     """The interpreter of the kernel runtime ``kind`` (``numpy`` or ``keras``), built first if missing or stale."""
-    from convcourse.grader import runtime
+    if kind not in _RUNTIMES:
+        from convcourse.grader import runtime
 
-    return runtime.ensure_runtime(kind)
+        _RUNTIMES[kind] = runtime.ensure_runtime(kind)
+    return _RUNTIMES[kind]
+
+
+_RUNTIMES = {}  # checked once per grading process
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -216,81 +211,10 @@ class SandboxKernelManager(AsyncKernelManager):
         return CallFolders(self.box.requests, self.box.scratch)
 
 
-def apply_limits():
-    """Per-process caps inside the box: CPU time, file size, no core dumps, open files."""
-    megabyte = 1024 * 1024
-    limits = {
-        resource.RLIMIT_CPU: _setting("CONVCOURSE_CPU_LIMIT_S", 900),
-        resource.RLIMIT_FSIZE: _setting("CONVCOURSE_FILE_LIMIT_MB", 128) * megabyte,
-        resource.RLIMIT_CORE: 0,
-        resource.RLIMIT_NOFILE: 1024,
-    }
-    if unsafe_mode():  # no cgroup: a per-process cap on memory is all there is
-        limits[resource.RLIMIT_AS] = _setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * megabyte * 2
-    for which, value in limits.items():
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-
-
-def _bwrap_command(runtime, scratch, requests, kernel_argv, uid):
-    venv = Path(runtime).parent.parent
-    command = [
-        shutil.which("bwrap"), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--disable-userns",
-        "--uid", str(uid), "--gid", str(uid),
-        "--ro-bind", "/usr", "/usr",
-        "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-        "--symlink", "usr/sbin", "/sbin",
-        "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-        "--ro-bind", str(venv), str(venv),
-        "--proc", "/proc", "--dev", "/dev",
-        "--size", str(_setting("CONVCOURSE_TMP_MB", 256) * 1024 * 1024), "--tmpfs", "/tmp",
-        "--size", str(_setting("CONVCOURSE_SHM_MB", 64) * 1024 * 1024), "--tmpfs", "/dev/shm",
-        "--bind", scratch, scratch,
-        "--ro-bind", requests, requests,
-        "--chdir", scratch,
-    ]
-    environment = {"HOME": scratch, "PATH": f"{venv}/bin:/usr/bin:/bin", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-                   "MPLCONFIGDIR": f"{scratch}/.matplotlib", "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
-                   "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "KERAS_HOME": f"{scratch}/.keras"}
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # this machine's OpenBLAS needs them (see env notes)
-        if name in os.environ:
-            environment[name] = os.environ[name]
-    for name, value in environment.items():
-        command += ["--setenv", name, value]
-    return command + kernel_argv
-
-
-def main(argv):
-    if len(argv) < 3 or argv[1] != "-f":
-        raise SystemExit("usage: python -m convcourse.grader.sandbox -f CONNECTION_FILE [ipykernel options]")
-    scratch = os.environ["CONVCOURSE_BOX_SCRATCH"]
-    requests = os.environ["CONVCOURSE_BOX_REQUESTS"]
-    runtime = os.environ["CONVCOURSE_RUNTIME_PYTHON"]
-    private_connection = os.path.join(scratch, "kernel.json")
-    shutil.copy(argv[2], private_connection)
-    kernel_argv = [runtime, "-m", "ipykernel_launcher", "-f", private_connection, *argv[3:]]
-    if unsafe_mode():
-        apply_limits()
-        os.execve(runtime, kernel_argv, dict(os.environ, HOME=scratch, TMPDIR=scratch))
-    for procs in filter(None, os.environ["CONVCOURSE_BOX_CGROUPS"].split(os.pathsep)):
-        Path(procs).write_text(str(os.getpid()))
-    uid = _setting("CONVCOURSE_SANDBOX_UID", 60100)
-    os.chown(private_connection, uid, uid)
-    os.chmod(private_connection, 0o600)
-    apply_limits()
-    command = _bwrap_command(runtime, scratch, requests, kernel_argv, uid)
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-    os.execve(command[0], command, {})
-
-
 def kernel_spec():
     """The kernel spec dictionary (``kernel.json``) that starts kernels through this launcher."""
     return {
-        "argv": [sys.executable, "-m", "convcourse.grader.sandbox", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "convcourse.grader.launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (convcourse grading sandbox)",
         "language": "python",
         # Signals do not cross into bwrap's PID namespace; ipykernel turns an interrupt message into SIGINT.
@@ -307,5 +231,3 @@ def install_kernel_spec(folder):
     return target
 
 
-if __name__ == "__main__":
-    main(sys.argv)

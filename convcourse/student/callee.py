@@ -107,32 +107,35 @@ def _call(function, name, args, seed):
     return result
 
 
-def serve(number, requests, results):
-    """Run request ``number`` from the ``requests`` folder; write ``<number>-result.json`` into ``results``."""
-    with open(os.path.join(requests, f"{number}.json")) as handle:
-        request = json.load(handle)
-    name = request["function"]
-    writer = _Writer(number, results)
-    namespace = sys.modules["__main__"].__dict__
-    function = namespace.get(name)
+def _serve_one(call, requests, writer):
+    name = call["function"]
+    function = sys.modules["__main__"].__dict__.get(name)
     try:
         if function is None:
             raise NameError(f"name {name!r} is not defined: run the cell that defines it")
         if not callable(function):
             raise TypeError(f"{name} is a {type(function).__name__}, not a function")
-        args = [_load_argument(spec, requests) for spec in request["args"]]
+        args = [_load_argument(spec, requests) for spec in call["args"]]
         originals = [value.copy() if type(value) is np.ndarray else None for value in args]
-        value = _call(function, name, args, request.get("seed"))
-        reply = {"status": "returned", "value": writer.encode(value),
-                 "mutated": {str(i): writer.encode(after) for i, (before, after) in enumerate(zip(originals, args))
-                             if before is not None and _changed(before, after)}}
+        value = _call(function, name, args, call.get("seed"))
+        return {"status": "returned", "value": writer.encode(value),
+                "mutated": {str(i): writer.encode(after) for i, (before, after) in enumerate(zip(originals, args))
+                            if before is not None and _changed(before, after)}}
     except BaseException as error:  # noqa: BLE001 (every failure of the student's code is reported, never raised)
         builtin = next((kind.__name__ for kind in type(error).__mro__
                         if kind.__name__ in _BUILTIN_EXCEPTIONS and getattr(builtins, kind.__name__, None) is kind),
                        "Exception")
         if isinstance(error, ForbiddenCallError):
             builtin = "ForbiddenCallError"
-        reply = {"status": "raised", "builtin": builtin, "type": type(error).__qualname__[:200],
-                 "message": str(error)[:4000]}
+        return {"status": "raised", "builtin": builtin, "type": type(error).__qualname__[:200],
+                "message": str(error)[:4000]}
+
+
+def serve(number, requests, results):
+    """Run the calls of request ``number`` (``requests/<number>.json``), in order; write ``<number>-result.json``."""
+    with open(os.path.join(requests, f"{number}.json")) as handle:
+        calls = json.load(handle)["calls"]
+    writer = _Writer(number, results)
+    replies = [_serve_one(call, requests, writer) for call in calls]
     with open(os.path.join(results, f"{number}-result.json"), "w") as handle:
-        json.dump(reply, handle)
+        json.dump({"replies": replies}, handle)
