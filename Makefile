@@ -32,9 +32,15 @@ $(STAMP): requirements.lock pyproject.toml
 runtimes: setup
 	$(BIN)/python -m convcourse.grader.runtime
 
-book: setup
+# The book links the student kit from its home page: the zip is built first and copied into the site.
+book: setup student-kit
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
+	cp _build/student-kit.zip _build/html/student-kit.zip
 	@echo "The book is in _build/html/index.html (make serve to preview it)."
+
+# What a student downloads: _build/student-kit/ and _build/student-kit.zip (kit/START-HERE.md says what is in it).
+student-kit: setup
+	$(BIN)/python kit/build.py
 
 # The browser tests need Chromium: installed with apt where that works (root or sudo), otherwise explained.
 browser:
