@@ -7,6 +7,7 @@ Grading artefacts (submissions, autograded notebooks, feedback, the gradebook) l
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -70,7 +71,8 @@ c.ResilientExecute.max_restarts = 5
 # A student who deletes a test cell gets it back, hidden tests included.
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback explains failures without showing hidden tests or traceback lines that quote them.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback explains failures without showing hidden tests or traceback lines that quote them, and is sanitised:
+# no script, event handler or iframe from a student's markdown or outputs runs in it.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, CSSHTMLHeaderPreprocessor]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -2,7 +2,7 @@
 
     python -m convcourse.grader.classroom release [ASSIGNMENT ...]
     python -m convcourse.grader.classroom collect ASSIGNMENT               # JupyterHub exchange (nbgrader collect)
-    python -m convcourse.grader.classroom collect-zip ASSIGNMENT ZIP       # an LMS download (nbgrader zip_collect)
+    python -m convcourse.grader.classroom collect-zip ASSIGNMENT ZIP       # an LMS download (convcourse.grader.collect)
     python -m convcourse.grader.classroom autograde ASSIGNMENT [--workers N]
     python -m convcourse.grader.classroom feedback ASSIGNMENT
     python -m convcourse.grader.classroom grades [--output grades.csv]
@@ -22,15 +22,15 @@ import re
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import nbformat
 
 from convcourse.grader import grading
-from convcourse.grader.sandbox import reap_sandbox_processes
+from convcourse.grader.collect import collect_download
+from convcourse.grader.sandbox import destroy_boxes_of_run, isolation_problems, unsafe_mode
 
-# nbgrader matches the whole extracted path; the file name is ``<student>_[LATE_][<id>_<id>_]<file>``.
-ZIP_FILE_PATTERN = r"^(?:.*[\\/])?(?P<student_id>[A-Za-z0-9.\-]+?)_(?:LATE_)?(?:\d+_\d+_)?(?P<file_id>[^\\/]+)$"
 INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError"}
 MISSING_CELL = re.compile(r"This cell \(id:(?P<grade_id>[^)]*)\) was missing from the submission")
 
@@ -61,19 +61,16 @@ def collect(course_root, assignment):
 
 
 def collect_zip(course_root, assignment, archive):
-    """Unpack an LMS download with ``nbgrader zip_collect``; files must be named ``<student>_<...>_<file>``."""
-    archive_dir = _course(course_root) / ".grading" / "downloaded" / assignment / "archive"
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(archive, archive_dir / Path(archive).name)
-    grading.nbgrader(
-        course_root, "zip_collect", assignment, "--force",
-        "--ZipCollectApp.downloaded_directory=.grading/downloaded",
-        f"--FileNameCollectorPlugin.named_regexp={ZIP_FILE_PATTERN}",
-        "--FileNameCollectorPlugin.valid_ext=['.ipynb']",
-    )
-    students = grading.submitted_students(course_root, assignment)
-    print(f"collected {len(students)} submissions of {assignment} from {Path(archive).name}")
-    return students
+    """Collect an LMS download (:mod:`convcourse.grader.collect`): everyone collectable is, each bad entry is
+    skipped and listed in ``.grading/reports/<assignment>-collect.json``."""
+    submitted = _course(course_root) / ".grading" / "submitted"
+    collected, skipped = collect_download(archive, submitted, assignment)
+    report = _reports_dir(course_root) / f"{assignment}-collect.json"
+    report.write_text(json.dumps({"collected": collected, "skipped": skipped}, indent=1))
+    print(f"collected {len(collected)} submissions of {assignment} from {Path(archive).name}")
+    for entry, reason in skipped:
+        print(f"  skipped {entry}: {reason}")
+    return collected
 
 
 def _restore_metadata(notebook, release):
@@ -129,7 +126,10 @@ def tidy_submission(course_root, assignment, student):
         notebook = nbformat.read(expected, as_version=4)
         nbformat.validate(notebook)
     except Exception as problem:
-        shutil.move(expected, expected.with_suffix(".ipynb.invalid"))
+        # Kept for the instructor outside the submission folder, which nbgrader copies into autograded/.
+        rejected = _course(course_root) / ".grading" / "rejected" / student / assignment
+        rejected.mkdir(parents=True, exist_ok=True)
+        shutil.move(expected, rejected / expected.name)
         shutil.copy(release_path, expected)
         notes.append(f"the file is not a valid notebook ({type(problem).__name__}); graded as the untouched release")
         return notes
@@ -168,6 +168,10 @@ def autograde(course_root, assignment, workers=None, students=None):
     if not students:
         raise SystemExit(f"no submissions of {assignment} in .grading/submitted/")
     workers = workers or os.cpu_count() or 1
+    problems = [] if unsafe_mode() else isolation_problems()
+    if problems:
+        raise SystemExit("Refusing to grade: student code would run without isolation: " + "; ".join(problems)
+                         + ". Fix that, or set CONVCOURSE_UNSAFE_NO_SANDBOX=1 (see the README).")
     for private in (course_root / "solutions", course_root / ".grading"):
         if private.exists():
             os.chmod(private, 0o700)
@@ -178,9 +182,20 @@ def autograde(course_root, assignment, workers=None, students=None):
     def progress(student, done, total):
         print(f"  [{done:>3}/{total}] {student}  ({time.monotonic() - start:.0f} s)", flush=True)
 
-    log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress)
+    run = os.environ.setdefault("CONVCOURSE_RUN_ID", f"run-{uuid.uuid4().hex[:12]}")
+    try:
+        log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress)
+        # A notebook nbgrader could not grade at all (its kernel never started) is tried once more, alone.
+        retried = [s for s in students if not grading.autograded_path(course_root, assignment, s).exists()]
+        if retried:
+            log += grading.autograde(course_root, assignment, retried, workers=1, progress=progress)
+            for student in retried:
+                notes[student].append("grading failed once (the kernel did not start) and was retried")
+    finally:
+        destroy_boxes_of_run(run)
+        if os.environ.get("CONVCOURSE_RUN_ID") == run:
+            del os.environ["CONVCOURSE_RUN_ID"]
     (_reports_dir(course_root) / f"{assignment}-autograde.log").write_text(log)
-    reap_sandbox_processes()
     elapsed = time.monotonic() - start
     scores = grading.scores(course_root, assignment)
     outcome = {}
@@ -209,8 +224,18 @@ def feedback(course_root, assignment):
 
 
 def grades(course_root, output):
-    grading.nbgrader(course_root, "export", f"--CsvExportPlugin.to={Path(output).resolve()}")
-    print(f"grades written to {output}")
+    output = Path(output).resolve()
+    _private_file(output)
+    grading.nbgrader(course_root, "export", f"--CsvExportPlugin.to={output}")
+    os.chmod(output, 0o600)
+    print(f"grades written to {output} (readable by you only)")
+
+
+def _private_file(path):
+    """Create ``path`` empty and readable by its owner only, before anything is written into it."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
 
 
 def main(argv=None):
@@ -250,7 +275,7 @@ def main(argv=None):
 
         assignments = args.assignments or sorted(p.stem for p in _reports_dir(course).glob("*.json"))
         write_report(course, assignments, args.output)
-        print(f"class report written to {args.output}")
+        print(f"class report written to {args.output} (readable by you only)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """nbgrader preprocessor for student feedback: it explains failures without revealing hidden tests.
 
 In every autograded test cell the ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``
-region is replaced by one comment line, and every error output keeps only its last
+region is replaced by one comment line, a test cell keeps no output but its error, and every error keeps only its last
 line (``AssertionError: conv2d is wrong in configuration 3 of 60 ...``): tracebacks
 quote the source lines they pass through, hidden ones included.
 """
@@ -36,6 +36,9 @@ class HideHiddenTests(NbGraderPreprocessor):
             return cell, resources
         if utils.is_grade(cell) or self.begin_marker in cell.source:
             cell.source = self._without_hidden_region(cell.source)
+        if utils.is_grade(cell) and not utils.is_solution(cell):
+            # A test cell's only output is the grader's verdict; nothing else may pass through to the student.
+            cell.outputs = [output for output in cell.get("outputs", []) if output.output_type == "error"]
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]

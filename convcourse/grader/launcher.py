@@ -30,8 +30,9 @@ def apply_limits():
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NOFILE: 1024,
     }
-    if unsafe_mode():  # no cgroup: a per-process cap on memory is all there is
-        limits[resource.RLIMIT_AS] = setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * megabyte * 2
+    # The cgroup caps all the kernel's processes together; this per-process cap on address space turns one
+    # absurd allocation into a clean MemoryError instead of an out-of-memory kill.
+    limits[resource.RLIMIT_AS] = setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * megabyte * 2
     for which, value in limits.items():
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
