@@ -1,6 +1,7 @@
-"""The instructor's flow at class scale, through nbgrader: an LMS zip is collected, a class with hostile and
-broken submissions is autograded in parallel, correct students keep full marks, every bad case costs only
-what it should and says why, feedback shows no hidden test, grades export and the class report is written."""
+"""The instructor's flow at class scale, through nbgrader: an LMS zip is collected, a class with hostile,
+forging and broken submissions is autograded in parallel, correct students keep full marks, every forger scores
+0, every bad case costs only what it should and says why, feedback shows no hidden test and runs no student
+script, grades export and the class report is written, readable by the instructor only."""
 
 import csv
 import json
@@ -11,15 +12,14 @@ import pytest
 from corpus import REPO
 
 from convcourse.grader import classroom, grading
-from convcourse.grader.sandbox import (
-    reap_sandbox_processes,
-    sandbox_user_can_run_python,
-)
+from convcourse.grader.sandbox import isolation_problems, sandbox_root
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_cross_correlation"
 HOSTILE = REPO / "tests" / "submissions" / "robustness"
-SANDBOXED = os.geteuid() == 0 and sandbox_user_can_run_python()
+FORGERS = REPO / "tests" / "submissions" / "forgers"
+SANDBOXED = not isolation_problems()
+XSS = "<script>window.stolen = 1</script><img src=x onerror=\"window.stolen = 2\"><iframe src=\"https://x\"></iframe>"
 
 
 def _answers():
@@ -48,6 +48,28 @@ def _tampered(release):
     return notebook
 
 
+def _forger(release, source):
+    """Every answer left as released (wrong), the attack in the first answer cell."""
+    return grading.student_notebook(release, {"corr2d": source})
+
+
+def _with_scripts(release):
+    """Correct answers, plus markdown and an output that would run scripts in a page that did not sanitise them."""
+    notebook = grading.student_notebook(release, _answers())
+    notebook.cells.insert(2, nbformat.v4.new_markdown_cell(f"My notes {XSS}"))
+    notebook.cells.insert(3, nbformat.v4.new_code_cell(
+        f"from IPython.display import HTML, display\ndisplay(HTML({XSS!r}))"))
+    return notebook
+
+
+def _sleeper(release):
+    """Correct answers after added cells that sleep: the notebook's time budget runs out for everyone after them."""
+    notebook = grading.student_notebook(release, _answers())
+    for position in range(2, 8):
+        notebook.cells.insert(position, nbformat.v4.new_code_cell("import time\ntime.sleep(1000)"))
+    return notebook
+
+
 def _stripped(release):
     notebook = grading.student_notebook(release, _answers())
     for cell in notebook.cells:
@@ -59,11 +81,15 @@ def _stripped(release):
 def graded_class(tmp_path_factory):
     os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "20")
     os.environ.setdefault("CONVCOURSE_INTERRUPT_GRACE", "3")
+    os.environ.setdefault("CONVCOURSE_NOTEBOOK_TIMEOUT", "100")
     course = grading.prepare_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
     release = grading.generate_assignment(course, ASSIGNMENT)
+    (course / "grades.csv").write_text("student_id,score\nearlier,1\n")
     secrets = [str(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
                str(course / ".grading" / "gradebook.db"),
-               str(course / ".grading" / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")]
+               str(course / ".grading" / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+               str(course / "grades.csv"), str(REPO / ".git" / "HEAD"), str(REPO / "solutions"),
+               str(REPO / "tests" / "submissions" / "sample-lms-download.zip"), str(REPO / ".venv" / "pyvenv.cfg")]
 
     # The sample LMS download: Canvas-style names, a notebook under the wrong name, a broken file, a late one.
     archive = REPO / "tests" / "submissions" / "sample-lms-download.zip"
@@ -76,6 +102,10 @@ def graded_class(tmp_path_factory):
             continue  # Without a sandbox user the process limit does not bind root: no fork test.
         source = path.read_text().replace("{secrets}", repr(secrets))
         students[behaviour.replace("_", "-")] = _with(release, function, source)
+    for path in sorted(FORGERS.glob("*.py")):
+        students[f"forger-{path.stem.replace('_', '-')}"] = _forger(release, path.read_text())
+    students["scripts"] = _with_scripts(release)
+    students["sleeper"] = _sleeper(release)
     for student, notebook in students.items():
         grading.submit(course, ASSIGNMENT, student, notebook)
     outcome = classroom.autograde(course, ASSIGNMENT, workers=2)
@@ -84,7 +114,6 @@ def graded_class(tmp_path_factory):
     from convcourse.grader.report import write_report
 
     write_report(course, [ASSIGNMENT], course / "class-report.html")
-    reap_sandbox_processes()
     return course, collected, outcome
 
 
@@ -101,7 +130,8 @@ def test_zip_collect_finds_every_student(graded_class):
     assert collected == ["alice", "bob", "carol", "dave", "erin"]
 
 
-@pytest.mark.parametrize("student", ["alice", "bob", "tampered", "stripped", "carol"])
+@pytest.mark.parametrize("student", ["alice", "bob", "tampered", "stripped", "carol", "scripts",
+                                     "probes-the-machine", "fills-the-disk", "leaves-a-process-behind"])
 def test_correct_work_keeps_full_marks(graded_class, student):
     _, _, outcome = graded_class
     result = outcome[student]
@@ -113,6 +143,7 @@ def test_correct_work_keeps_full_marks(graded_class, student):
     ("swallows-keyboard-interrupt", "corr2d", "KernelUnresponsive"),
     ("kills-the-kernel", "conv_params", "KernelDied"),
     ("allocates-tens-of-gigabytes", "conv2d", None),
+    ("forks-and-hoards-memory", "conv2d", None),
     ("erin", "corr2d", None),
 ])
 def test_a_bad_function_costs_only_its_own_tests(graded_class, student, function, reason):
@@ -130,13 +161,59 @@ def test_memory_is_bounded(graded_class):
     assert "MemoryError" in errors
 
 
-@pytest.mark.skipif(not SANDBOXED, reason="needs root and a Python other users can run (make setup)")
+@pytest.mark.skipif(not SANDBOXED, reason="needs root, bubblewrap and cgroups")
 def test_forks_are_bounded_and_reaped(graded_class):
-    """5000 forks stop at the sandbox user's process limit: at most the forking function's own tests suffer
-    (its kernel has no threads left), the other students are untouched and no child outlives the run."""
+    """5000 forks stop at the box's process limit: at most the forking function's own tests suffer (its kernel
+    has no threads left), the other students are untouched and nothing of the run outlives it."""
     _, _, outcome = graded_class
     assert _lost(outcome, "forks") <= _owned(outcome["forks"]["cells"], "conv2d"), outcome["forks"]["errors"]
-    assert reap_sandbox_processes() == 0
+    assert not list(sandbox_root().glob("run-*")), "boxes of the run were left behind"
+
+
+@pytest.mark.parametrize("forger", sorted(path.stem for path in FORGERS.glob("*.py")))
+def test_a_forger_scores_nothing_and_sees_no_hidden_test(graded_class, forger):
+    """No code in a submission changes a verdict except through what its functions return."""
+    course, _, outcome = graded_class
+    student = f"forger-{forger.replace('_', '-')}"
+    assert outcome[student]["score"] == 0, (outcome[student]["cells"], outcome[student]["errors"])
+    page = (course / ".grading" / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    for line in _hidden_lines():
+        assert line not in page, f"{student}'s feedback shows a hidden test line: {line}"
+
+
+def _hidden_lines():
+    notebook = nbformat.read(REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    lines = []
+    for cell in notebook.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            inside = (inside or "BEGIN HIDDEN TESTS" in line) and "END HIDDEN TESTS" not in line
+            if inside and len(line.strip()) > 20 and "HIDDEN TESTS" not in line:
+                lines.append(line.strip())
+    assert lines
+    return lines
+
+
+def test_feedback_runs_no_student_script(graded_class):
+    course, _, _ = graded_class
+    page = (course / ".grading" / "feedback" / "scripts" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "My notes" in page
+    for dangerous in ("<script>window.stolen", "onerror=", "<iframe"):
+        assert dangerous not in page
+
+
+def test_a_notebook_has_a_time_budget(graded_class):
+    """Added cells that sleep use up the notebook's budget: the cells after them are not run and lose points."""
+    _, _, outcome = graded_class
+    result = outcome["sleeper"]
+    assert result["score"] < result["max_score"]
+    assert any("NotebookTimeLimit" in error["error"] for error in result["errors"]), result["errors"]
+
+
+def test_grades_and_report_are_private(graded_class):
+    course, _, _ = graded_class
+    for name in ("grades.csv", "class-report.html"):
+        assert (course / name).stat().st_mode & 0o077 == 0, name
 
 
 def test_broken_files_are_graded_with_a_reason(graded_class):
@@ -153,7 +230,7 @@ def test_printing_megabytes_is_truncated(graded_class):
     assert autograded.stat().st_size < 2_000_000
 
 
-@pytest.mark.skipif(not SANDBOXED, reason="needs root and a Python other users can run (make setup)")
+@pytest.mark.skipif(not SANDBOXED, reason="needs root, bubblewrap and cgroups")
 def test_submissions_cannot_read_solutions_gradebook_or_classmates(graded_class):
     _, _, outcome = graded_class
     result = outcome["reads-secrets-and-prints-megabytes"]

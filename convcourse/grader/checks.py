@@ -23,6 +23,7 @@ import os
 
 import numpy as _np
 
+from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import (
     _copies,
     _function_name,
@@ -202,7 +203,7 @@ def check_rejects(function, case, argument_names, reason):
                 f"the argument ({' or '.join(argument_names)})"
             ) from None
         return
-    except AssertionError:
+    except (AssertionError, KernelCallFailed):
         raise
     except BaseException as error:
         raise AssertionError(

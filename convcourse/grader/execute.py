@@ -36,6 +36,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+from convcourse.grader import proxy
 from convcourse.grader.proxy import KernelCallFailed, KernelFunction
 from convcourse.grader.sandbox import SandboxKernelManager
 
@@ -267,15 +268,19 @@ class TrustedExecute(ResilientExecute):
             if reply is None:
                 await self.km.interrupt_kernel()
                 answered = await self._kernel_answers(self.interrupt_grace)
-                self._broken = KERNEL_STUCK[0] if not answered else None
-                raise KernelCallFailed(f"{name} ran past the time limit of this test cell ({self.timeout} s)")
+                limit = f"{name} ran past the time limit of this test cell ({self.timeout} s)"
+                if not answered:
+                    self._broken = KERNEL_STUCK[0]
+                    raise proxy.KernelUnresponsive(f"{limit} and ignored the interrupt; the kernel was restarted")
+                raise proxy.CellTimeoutError(limit)
             content = reply.get("content", {})
             if content.get("status") != "ok":
                 raise KernelCallFailed(f"the kernel could not run {name} ({content.get('ename', 'error')})")
             return folders.read_replies(number, len(calls))
         except _KernelDiedDuringCall:
             self._broken = KERNEL_DIED[0]
-            raise KernelCallFailed(f"the kernel died while running {name} (os._exit, a crash, or the memory limit)")
+            raise proxy.KernelDied(f"the kernel died while running {name} (os._exit, a crash, or the memory limit); "
+                             "it was restarted and your earlier cells were run again") from None
         finally:
             folders.clear(written, number)
 

@@ -34,7 +34,22 @@ _REPLAYED["ForbiddenCallError"] = ForbiddenCallError
 
 
 class KernelCallFailed(Exception):
-    """The kernel could not answer a call: it died, ran out of time, or replied with something unreadable."""
+    """The kernel could not answer a call: it died, ran out of time, or replied with something unreadable.
+
+    The checks let it through unchanged (it is no answer to judge), so the cell's error names what happened.
+    """
+
+
+class CellTimeoutError(KernelCallFailed):
+    """A call ran past the test cell's time limit (the kernel then obeyed the interrupt)."""
+
+
+class KernelUnresponsive(KernelCallFailed):
+    """A call ran past the time limit and the kernel ignored the interrupt: it is restarted."""
+
+
+class KernelDied(KernelCallFailed):
+    """The kernel died during a call (os._exit, a crash, the memory limit): it is restarted."""
 
 
 class StudentRaised(Exception):
