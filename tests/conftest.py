@@ -68,7 +68,7 @@ def graded(tmp_path_factory):
 def book(tmp_path_factory):
     """The HTML book, built from a copy of the repository with warnings as errors."""
     source = tmp_path_factory.mktemp("book-source")
-    for name in ("_config.yml", "_toc.yml", "README.md", "glossary.md", "bibliography.md", "references.bib"):
+    for name in ("_config.yml", "_toc.yml", "intro.md", "README.md", "glossary.md", "bibliography.md", "references.bib"):
         shutil.copy(REPO / name, source / name)
     for folder in ("chapters", "exercises", "solutions", "tests"):
         shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
