@@ -14,7 +14,7 @@ from convcourse.assignments.a06_backpropagation.cases import (
     im2col_cases,
     max_pool2d_backward_cases,
 )
-from convcourse.assignments.a06_backpropagation.checks import check_gradients, check_gradients_example
+from convcourse.assignments.a06_backpropagation.checks import check_gradients, check_example_gradients
 from convcourse.assignments.a06_backpropagation.mistakes import (
     conv2d_backward_mistakes,
     im2col_mistakes,
@@ -173,18 +173,18 @@ def test_check_gradients_names_the_gradient_and_the_mistake():
         check_gradients(averaged, conv2d_backward_cases(10, seed=8), keras_conv2d_backward, conv2d_backward_mistakes())
 
 
-def test_check_gradients_example_wants_a_triple():
+def test_check_example_gradients_wants_a_triple():
     def two(x, kernel, grad_output):
         return x, kernel
 
     args, expected = CONV_EXAMPLES[0]
     with pytest.raises(AssertionError, match="return the tuple"):
-        check_gradients_example(two, ["x", "kernel", "grad_output"], args, expected)
+        check_example_gradients(two, ["x", "kernel", "grad_output"], args, expected)
     expected = [np.array(e, dtype=float).reshape(s) for e, s in zip(expected, [(1, 3, 3, 1), (2, 2, 1, 1), (1,)])]
-    check_gradients_example(_corpus_function("correct", "conv2d_backward__window_loops_float32"),
+    check_example_gradients(_corpus_function("correct", "conv2d_backward__window_loops_float32"),
                             ["x", "kernel", "grad_output"], args, expected)
     with pytest.raises(AssertionError, match="grad_x is wrong"):
-        check_gradients_example(_corpus_function("wrong", "conv2d_backward__unflipped_kernel"),
+        check_example_gradients(_corpus_function("wrong", "conv2d_backward__unflipped_kernel"),
                                 ["x", "kernel", "grad_output"], args, expected)
 
 

@@ -65,7 +65,7 @@ def check_gradients(function, cases, reference, mistakes=None, gradients=GRADIEN
     return None
 
 
-def check_gradients_example(function, names, args, expected):
+def check_example_gradients(function, names, args, expected):
     """The visible check: ``function(*args)`` on a worked example must return the three arrays ``expected``."""
     from convcourse.grader.cases import Case
 
