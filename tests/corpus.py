@@ -7,6 +7,10 @@ every function, so one autograde run tests several independent answers at once, 
 keep the solution. A wrong file whose first line is ``# grade alone`` (it changes something global, such as
 NumPy itself) gets a notebook of its own. A wrong file may name, in a first-line comment
 ``# also fails: test_a, test_b``, test cells of other functions that call the wrong one.
+
+A *folder* ``wrong/<function>__<mistake>/`` holds several answer cells, ``<name>.py`` each: the wrong
+``<function>`` and correct functions that call it. It is graded alone, and the grader must charge the mistake to
+``<function>`` only (while another function is tested, calls to an already graded one get the correct answer).
 """
 
 import collections
@@ -29,6 +33,7 @@ class Submission:
     function: str = ""
     source: str = ""
     also_fails: tuple = ()
+    callers: tuple = ()  # ((function, source), ...): correct answers that call the wrong function
 
     def __str__(self):
         return f"{self.assignment}/{self.name or self.student}"
@@ -62,6 +67,13 @@ def corpus(assignment):
         for name, function, source, also_fails in alone:
             student = f"{kind}-{name.replace('_', '-')}"
             submissions.append(Submission(assignment, student, kind, name, function, source, also_fails))
+        for folder in sorted(p for p in (SUBMISSIONS / assignment / kind).glob("*__*") if p.is_dir()):
+            function = folder.name.split("__")[0]
+            cells = {path.stem: path.read_text() for path in sorted(folder.glob("*.py"))}
+            student = f"{kind}-{folder.name.replace('_', '-')}"
+            callers = tuple((f, s) for f, s in cells.items() if f != function)
+            submissions.append(Submission(assignment, student, kind, folder.name, function, cells[function],
+                                          callers=callers))
     return submissions
 
 
@@ -72,6 +84,7 @@ def notebooks(assignment):
         answers[submission.student]
         if submission.function:
             answers[submission.student][submission.function] = submission.source
+            answers[submission.student].update(submission.callers)
     return dict(answers)
 
 

@@ -56,7 +56,7 @@ def test_wrong_implementation_loses_points_on_its_own_function(graded, submissio
     """It loses points on its own function's cells; the functions its notebook answers correctly keep theirs."""
     result = graded(submission.assignment)
     scores = result.scores[submission.student]
-    wrong_here = set(result.students[submission.student])
+    wrong_here = set(result.students[submission.student]) - {f for f, _ in submission.callers}
     own = {g: s for g, s in scores.items() if owns(submission.function, g, result.answer_ids) or g in submission.also_fails}
     assert own, f"no test cells for {submission.function}"
     assert _lost(own), f"{submission.name} kept full marks on {sorted(own)}"

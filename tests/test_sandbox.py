@@ -1,43 +1,179 @@
-"""Unit tests of convcourse.grader.sandbox: limits, kernel spec, slots."""
+"""The grading sandbox on its own: a kernel in its box sees only its runtime, has no network, is limited as a
+whole, and its cleanup touches nothing else. Each test starts a real kernel through the real kernel manager."""
 
+import asyncio
 import json
+import os
 import subprocess
 import sys
 
+import pytest
+
 from convcourse.grader import sandbox
+from convcourse.grader.sandbox import Box, SandboxKernelManager, isolation_problems
+
+ISOLATED = not isolation_problems()
+needs_isolation = pytest.mark.skipif(not ISOLATED, reason="needs root, bubblewrap and cgroups")
 
 
-def test_limits_apply_to_a_child_process():
-    code = ("import resource; from convcourse.grader.sandbox import apply_limits; apply_limits(); "
-            "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20, resource.getrlimit(resource.RLIMIT_NPROC)[0])")
-    env = {"CONVCOURSE_MEMORY_LIMIT_MB": "2048", "CONVCOURSE_PROCESS_LIMIT": "77", "PATH": "/usr/bin"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
-    assert out.split() == ["2048", "77"]
+def run_in_kernel(code, runtime="numpy", timeout=60):
+    """Start a sandboxed kernel, run ``code``, return what it printed (stdout) and the box it had."""
+
+    async def main():
+        km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME, runtime=runtime)
+        await km.start_kernel()
+        box_root = km.box.root
+        kc = km.client()
+        kc.start_channels()
+        printed = []
+        try:
+            await kc.wait_for_ready(timeout=timeout)
+
+            def keep(message):
+                if message["msg_type"] == "stream":
+                    printed.append(message["content"]["text"])
+                elif message["msg_type"] == "error":
+                    printed.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+
+            await kc.execute_interactive(code, timeout=timeout, output_hook=keep)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        return "".join(printed), box_root
+
+    return asyncio.run(main())
 
 
-def test_memory_limit_turns_a_huge_allocation_into_memory_error():
-    code = ("from convcourse.grader.sandbox import apply_limits; apply_limits(); import numpy as np\n"
-            "try:\n    np.ones(30 * 2**30 // 8)\nexcept MemoryError:\n    print('MemoryError')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"CONVCOURSE_MEMORY_LIMIT_MB": "2048", "PATH": "/usr/bin"}).stdout
-    assert out.strip() == "MemoryError"
+@pytest.fixture(scope="module", autouse=True)
+def kernel_spec(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kernels")
+    sandbox.install_kernel_spec(folder)
+    previous = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(folder)
+    yield
+    if previous is None:
+        del os.environ["JUPYTER_PATH"]
+    else:
+        os.environ["JUPYTER_PATH"] = previous
 
 
-def test_kernel_spec_runs_this_launcher(tmp_path):
-    folder = sandbox.install_kernel_spec(tmp_path)
-    spec = json.loads((folder / "kernel.json").read_text())
-    assert spec["argv"][:3] == [sys.executable, "-m", "convcourse.grader.sandbox"] and "{connection_file}" in spec["argv"]
-    assert folder.name == sandbox.KERNEL_NAME
+def test_kernel_spec_runs_the_launcher_and_interrupts_by_message(tmp_path):
+    spec = json.loads((sandbox.install_kernel_spec(tmp_path) / "kernel.json").read_text())
+    assert spec["argv"][:3] == [sys.executable, "-m", "convcourse.grader.launcher"]
+    assert spec["interrupt_mode"] == "message"
 
 
-def test_a_slot_is_taken_while_its_kernel_lives(tmp_path):
-    first = sandbox._take_slot(tmp_path)
-    second = sandbox._take_slot(tmp_path)
-    assert first != second
-    (tmp_path / f"slot-{first}.pid").write_text("999999999")
-    assert sandbox._take_slot(tmp_path) == first
+def test_launcher_usage_message():
+    completed = subprocess.run([sys.executable, "-m", "convcourse.grader.launcher"], capture_output=True, text=True)
+    assert completed.returncode != 0 and "usage: python -m convcourse.grader.launcher -f" in completed.stderr
 
 
-def test_usage_message():
-    completed = subprocess.run([sys.executable, "-m", "convcourse.grader.sandbox"], capture_output=True, text=True)
-    assert completed.returncode != 0 and "usage: python -m convcourse.grader.sandbox -f CONNECTION_FILE" in completed.stderr
+def test_grading_refuses_without_isolation(monkeypatch):
+    monkeypatch.setattr(sandbox, "isolation_problems", lambda: ["bubblewrap is not installed"])
+    monkeypatch.delenv(sandbox.UNSAFE_VARIABLE, raising=False)
+    with pytest.raises(RuntimeError, match="Refusing to run student code without isolation: bubblewrap"):
+        run_in_kernel("1")
+
+
+@needs_isolation
+def test_a_kernel_sees_its_runtime_only_and_no_network():
+    code = """
+import os, socket, sys
+print("uid", os.getuid())
+print("root", sorted(os.listdir("/")))
+print("python", sys.executable)
+for module in ("tensorflow", "keras", "scipy", "torch", "jax", "convcourse.grader", "nbgrader"):
+    try:
+        __import__(module)
+        print("imported", module)
+    except ImportError:
+        pass
+with socket.socket() as probe:
+    try:
+        probe.connect(("127.0.0.1", 22))
+        print("network yes")
+    except OSError as error:
+        print("network no")
+print("processes", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+"""
+    printed, _ = run_in_kernel(code)
+    assert "uid 60100" in printed
+    assert "root ['bin', 'dev', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr', 'work']" in printed, printed
+    assert "imported" not in printed, printed
+    assert "network no" in printed
+    # bwrap's reaper and the kernel: no other process of the machine is visible.
+    assert "processes [1, 2]" in printed, printed
+
+
+@needs_isolation
+def test_only_the_runtime_is_mounted_from_the_checkout():
+    printed, _ = run_in_kernel("import os; print(sorted(os.listdir('/work/main')))")
+    assert printed.strip() == "['.venv-kernel']", printed
+
+
+@needs_isolation
+def test_memory_is_limited_for_all_processes_together(monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_MEMORY_LIMIT_MB", "600")
+    code = """
+import os, signal, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        hoard = b"x" * (300 * 2**20)
+        time.sleep(60)
+        os._exit(0)
+    children.append(pid)
+killed = 0
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and killed == 0:
+    for pid in list(children):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            killed += 1
+            children.remove(pid)
+    time.sleep(0.2)
+print("killed", killed)
+"""
+    printed, _ = run_in_kernel(code)
+    assert "killed" in printed and "killed 0" not in printed, printed
+
+
+@needs_isolation
+def test_private_tmp_is_capped(monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_TMP_MB", "16")
+    code = """
+written = 0
+try:
+    with open("/tmp/filler", "wb") as handle:
+        for _ in range(64):
+            handle.write(b"0" * 2**20)
+            handle.flush()
+            written += 1
+except OSError as error:
+    print("stopped", error.errno)
+print("written", written)
+"""
+    printed, _ = run_in_kernel(code)
+    assert "stopped 28" in printed and int(printed.split("written")[1]) <= 16, printed
+
+
+@needs_isolation
+def test_shutdown_removes_the_box_and_its_processes():
+    printed, root = run_in_kernel("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n")
+    assert not root.exists()
+    for name in ("memory", "pids"):
+        assert not (sandbox.CGROUP_ROOT / name / "convcourse" / root.name).exists()
+
+
+@needs_isolation
+def test_cleanup_of_a_run_leaves_other_runs_alone(monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_RUN_ID", "run-mine")
+    mine = Box()
+    monkeypatch.setenv("CONVCOURSE_RUN_ID", "run-other")
+    other = Box()
+    try:
+        assert sandbox.destroy_boxes_of_run("run-mine") == 1
+        assert not mine.root.exists() and other.root.exists() and os.path.ismount(other.scratch)
+    finally:
+        other.destroy()

@@ -9,13 +9,16 @@ in the student's kernel, sent all at once (:func:`prefetch`). Every call goes th
   relative to the output's scale,
 * the inputs left unchanged.
 
-On failure the ``AssertionError`` names the function and the configuration,
-where the values differ and by how much and, where the result matches a known
-mistake (``mistakes``: name -> reference computed with that mistake), says so.
+A check tries every configuration, even after a failure. Its ``AssertionError`` then says how many failed
+and passed ("3 of 60 configurations failed; 57 passed"), the likely mistake (where results match a known
+mistake: ``mistakes`` maps a description to the reference computed with that mistake) and up to
+:data:`MAX_SHOWN` failing configurations, each as the call with its arguments described
+(:meth:`Case.describe`), what differs and by how much, so a student can set one up and reproduce it.
 
 References of seeded cases are computed once per grading process (:func:`reference_value`).
 """
 
+import builtins as _builtins
 import functools
 import hashlib
 import inspect
@@ -29,6 +32,7 @@ from convcourse.student.checks import (
     _function_name,
     array_difference,
     call_graded,
+    same_result,
 )
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
     AssertionError,
@@ -36,9 +40,11 @@ from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins 
     Exception,
     TypeError,
     ValueError,
+    all,
     any,
     bool,
     enumerate,
+    list,
     getattr,
     int,
     isinstance,
@@ -59,30 +65,70 @@ _isfinite = _np.isfinite
 _argmax = _ndarray.argmax
 _unravel_index = _np.unravel_index
 _copy = _ndarray.copy
+_max = _builtins.max
+_set = _builtins.set
 
-
-
-
-
-
-
-
-
-
-
-
-
+#: Failing configurations a message lists; the rest are counted.
+MAX_SHOWN = 3
 
 
 def _diagnose(actual, case, mistakes):
+    """The description of the first known mistake whose result on ``case`` equals ``actual``, or ``None``."""
     for description, mistaken in mistakes.items():
         try:
             reference = mistaken(*_copies(case))
         except Exception:
             continue
-        if reference is not None and array_difference(actual, reference) is None:
-            return f"\nThis is exactly what you get if {description}."
-    return ""
+        if reference is not None and same_result(actual, reference):
+            return description
+    return None
+
+
+def check_each(function, cases, expected_values, judge, mistakes=None):
+    """Call ``function`` on every case (one batch) and require ``judge(actual, expected)`` to be ``None``.
+
+    ``judge`` returns a sentence saying why ``actual`` is not ``expected``. A configuration where the function
+    raises fails with that exception's type and message; a forbidden call or a mutated input fails at once
+    (it breaks a rule of the whole exercise), and a kernel that cannot answer (:class:`KernelCallFailed`) passes
+    through unchanged. After all configurations, raises the summary described in the module docstring.
+    """
+    name = _function_name(function)
+    prefetch(function, cases)
+    failures = []
+    for number, (case, expected) in enumerate(zip(cases, expected_values), start=1):
+        try:
+            actual = call_graded(function, case)
+        except (AssertionError, KernelCallFailed):
+            raise
+        except Exception as error:  # noqa: BLE001 (a student's exception is that configuration's verdict)
+            failures.append((number, case, f"it raised {type(error).__name__}: {str(error)[:300]}", None, False))
+            continue
+        problem = judge(actual, expected)
+        if problem is not None:
+            failures.append((number, case, problem, actual, True))
+    if failures:
+        raise AssertionError(_summary(name, cases, failures, mistakes or {}))
+    return None
+
+
+def _summary(name, cases, failures, mistakes):
+    shown = failures[:MAX_SHOWN]
+    causes = [_diagnose(actual, case, mistakes) if returned else None for _, case, _, actual, returned in shown]
+    named = [cause for cause in causes if cause is not None]
+    lines = [f"{name} is wrong: {len(failures)} of {len(cases)} configurations failed; "
+             f"{len(cases) - len(failures)} passed."]
+    if named:
+        likely = _max(_set(named), key=named.count)
+        lines.append(f"Likely mistake (in {named.count(likely)} of the {len(shown)} failing configurations below): "
+                     f"this is exactly what you get if {likely}.")
+    lines.append(f"{'The first failing configurations' if len(failures) > 1 else 'The failing configuration'} "
+                 "(call it with such arguments to see it for yourself):")
+    for (number, case, problem, _, _), cause in zip(shown, causes):
+        lines.append(f"- configuration {number} of {len(cases)}: {name}({case.describe()}): {problem}."
+                     + (f" This is exactly what you get if {cause}." if cause else ""))
+    if len(failures) > len(shown):
+        lines.append(f"(and {len(failures) - len(shown)} more)")
+    return "\n".join(lines)
 
 
 def prefetch(function, cases):
@@ -151,42 +197,46 @@ def reference_values(reference, cases):
 def check_against_reference(function, cases, reference, mistakes=None):
     """Require ``function(*case.args)`` to match ``reference(*case.args)`` for every case.
 
-    ``reference`` is a Keras-backed function (:mod:`convcourse.oracle`); ``mistakes`` maps a
+    ``reference`` is a Keras-backed function (:mod:`convcourse.grader.oracle`); ``mistakes`` maps a
     description ("the kernel is flipped") to the reference computed with that mistake.
     """
-    name = _function_name(function)
     references = reference_values(reference, cases)
-    prefetch(function, cases)
-    for number, (case, expected) in enumerate(zip(cases, references), start=1):
-        expected = _np.asarray(expected, dtype=_np.float64)
-        actual = call_graded(function, case)
-        problem = array_difference(actual, expected)
-        if problem is not None:
-            diagnosis = _diagnose(actual, case, mistakes or {})
-            raise AssertionError(
-                f"{name} is wrong in configuration {number} of {len(cases)} ({case.describe()}): "
-                f"{problem}.{diagnosis}"
-            )
+
+    def judge(actual, expected):
+        return array_difference(actual, _np.asarray(expected, dtype=_np.float64))
+
+    return check_each(function, cases, references, judge, mistakes)
+
+
+def _integer_problem(actual, expected):
+    if isinstance(actual, bool) or not isinstance(actual, (int, _integer)):
+        return f"it returned {actual!r} of type {type(actual).__name__}; return an int"
+    if int(actual) != expected:
+        return f"it returned {int(actual)}, Keras gives {expected}"
     return None
 
 
-def check_integer_results(function, cases, reference):
-    """Require ``function(*case.args)`` to return the integer ``reference(*case.args)`` for every case."""
-    name = _function_name(function)
-    references = reference_values(reference, cases)
-    prefetch(function, cases)
-    for number, (case, expected) in enumerate(zip(cases, references), start=1):
-        actual = call_graded(function, case)
-        if isinstance(actual, bool) or not isinstance(actual, (int, _integer)):
-            raise AssertionError(
-                f"{name}({case.describe()}) returned {actual!r} of type {type(actual).__name__}; return an int"
-            )
-        if int(actual) != expected:
-            raise AssertionError(
-                f"{name} is wrong in configuration {number} of {len(cases)}: {name}({case.describe()}) "
-                f"returned {int(actual)}, Keras gives {expected}"
-            )
+def check_integer_results(function, cases, reference, mistakes=None):
+    """Require ``function(*case.args)`` to return the integer ``reference(*case.args)`` for every case;
+    ``mistakes`` maps a description to the integer that mistake gives (or ``None`` where it gives the right one)."""
+    return check_each(function, cases, reference_values(reference, cases), _integer_problem, mistakes)
+
+
+def _pair_problem(actual, expected):
+    values = tuple(actual) if isinstance(actual, (tuple, list, _ndarray)) and getattr(actual, "ndim", 1) == 1 else ()
+    if len(values) != len(expected) or not all(
+            isinstance(v, (int, _integer)) and not isinstance(v, bool) for v in values):
+        return f"it returned {actual!r}; return a tuple of {len(expected)} ints"
+    values = tuple(int(v) for v in values)
+    if values != tuple(expected):
+        return f"it returned {values}, Keras gives {tuple(expected)}"
     return None
+
+
+def check_int_tuples(function, cases, reference, mistakes=None):
+    """Require ``function(*case.args)`` to return the tuple of ints ``reference(*case.args)`` for every case
+    (a list or a 1-D integer array of the same ints is accepted too)."""
+    return check_each(function, cases, reference_values(reference, cases), _pair_problem, mistakes)
 
 
 def check_rejects(function, case, argument_names, reason):

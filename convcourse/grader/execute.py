@@ -9,7 +9,7 @@
   failure message, or nothing), from which nbgrader scores the cell as usual;
 * a locked setup cell runs in the kernel and, from the gradebook's copy, in the test namespace too (its imports);
 * every other cell is the student's and runs in the kernel, within the per-cell timeout and the notebook's
-  wall-clock budget (``notebook_timeout``), student-added cells included.
+  budget of student time (``notebook_timeout``), student-added cells included.
 
 What survives a broken or hostile kernel is :class:`ResilientExecute`'s job, below.
 
@@ -23,7 +23,10 @@ Either way the student's test cells are scored and the reason is in the autograd
 """
 
 import asyncio
+import collections
 import copy
+import importlib
+import json
 import os
 import queue
 import time
@@ -160,7 +163,8 @@ class TrustedExecute(ResilientExecute):
 
     notebook_timeout = Integer(
         int(os.environ.get("CONVCOURSE_NOTEBOOK_TIMEOUT", 900)),
-        help="Wall-clock seconds for one whole notebook (student cells, kernel calls and checks together).",
+        help="Seconds of the submission's own code per notebook: its cells and the calls of its functions "
+             "together, student-added cells included (the grader's own checks are not counted).",
     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -173,7 +177,7 @@ class TrustedExecute(ResilientExecute):
         self._assignment = info.get("assignment", "")
         self._load_gradebook(info["db_url"], info["notebook"], self._assignment)
         self._namespace = {"__name__": "__grading__"}
-        self._deadline = time.monotonic() + self.notebook_timeout
+        self._student_seconds = 0.0  # time spent running the submission's code: cells and calls
         self._calls = 0
         self._broken = None
         return super().preprocess(nb, resources, km)
@@ -192,6 +196,11 @@ class TrustedExecute(ResilientExecute):
                             if cell.cell_type == "code" and cell.locked and name not in grade_names | solution_names}
             self._functions = sorted(name for name in solution_names
                                      if name in sources and sources[name].cell_type == "code")
+        # A function is graded once all its test cells have run; from then on its reference stands in for it
+        # when another function under test calls it.
+        self._tests_left = collections.Counter(owner(name, self._functions) for name in self._tests)
+        self._graded = set()
+        self._stand_ins = _stand_in_references(assignment)
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -203,7 +212,8 @@ class TrustedExecute(ResilientExecute):
         return cell.metadata.get("nbgrader", {}).get("grade_id")
 
     def _remaining(self):
-        return self._deadline - time.monotonic()
+        """Seconds left of the notebook's budget for the submission's own code (the grader's checks are free)."""
+        return self.notebook_timeout - self._student_seconds
 
     def _get_timeout(self, cell):
         timeout = super(ResilientExecute, self)._get_timeout(cell)
@@ -225,7 +235,11 @@ class TrustedExecute(ResilientExecute):
         if grade_id in self._setups and utils.is_locked(cell):
             await asyncio.get_running_loop().run_in_executor(self._pool, _run_trusted, self._setups[grade_id],
                                                              self._namespace, f"setup cell {grade_id}")
-        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        started = time.monotonic()
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            self._student_seconds += time.monotonic() - started
 
     execute_cell = run_sync(async_execute_cell)
 
@@ -237,12 +251,18 @@ class TrustedExecute(ResilientExecute):
             cell.outputs = [_error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
             return cell
         self._loop = asyncio.get_running_loop()
-        self._cell_deadline = time.monotonic() + min(self.timeout or self._remaining(), self._remaining())
+        # The cell's time limit counts the student's time only (kernel calls), never the grader's own checks.
+        self._kernel_seconds_left = self.timeout or self._remaining()
         self._namespace.update({name: KernelFunction(name, self._call_from_test) for name in self._functions})
+        grade_id = self._grade_id(cell)
+        self._under_test = owner(grade_id, self._functions)
         problem = await self._loop.run_in_executor(self._pool, _run_trusted, source, self._namespace,
-                                                   f"test cell {self._grade_id(cell)}")
+                                                   f"test cell {grade_id}")
         if problem is not None:
             cell.outputs = [_error_output(*problem)]
+        self._tests_left[self._under_test] -= 1
+        if self._tests_left[self._under_test] <= 0:
+            self._graded.add(self._under_test)
         if self._broken is not None:
             reason, self._broken = self._broken, None
             await self._recover(cell_index, reason)
@@ -259,12 +279,20 @@ class TrustedExecute(ResilientExecute):
         folders = self.km.call_folders()
         self._calls += 1
         number = self._calls
-        written = folders.write_request(number, calls)
+        stand_ins = sorted(function for function in self._graded if function in self._stand_ins)
+        written = folders.write_request(number, calls, stand_ins)
         code = (f"__import__('convcourse.student.callee', fromlist=['serve'])"
                 f".serve({number}, {folders.requests!r}, {folders.results!r})")
         try:
-            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False, stop_on_error=False)
-            reply = await self._await_reply(msg_id, self._cell_deadline - time.monotonic())
+            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=True, stop_on_error=False)
+            answering = asyncio.ensure_future(self._answer_stand_ins(msg_id, number, set(stand_ins), folders, written))
+            try:
+                started = time.monotonic()
+                reply = await self._await_reply(msg_id, min(self._kernel_seconds_left, self._remaining()))
+            finally:
+                answering.cancel()
+                self._kernel_seconds_left -= time.monotonic() - started
+                self._student_seconds += time.monotonic() - started
             if reply is None:
                 await self.km.interrupt_kernel()
                 answered = await self._kernel_answers(self.interrupt_grace)
@@ -304,6 +332,32 @@ class TrustedExecute(ResilientExecute):
         finally:
             drain.cancel()
 
+    async def _answer_stand_ins(self, msg_id, number, allowed, folders, written):
+        """Answer the kernel's stand-ins (over stdin) with the grader's references, computed here."""
+        count = 0
+        while True:
+            try:
+                message = await self.kc.stdin_channel.get_msg(timeout=1.0)
+            except queue.Empty:
+                continue
+            if message.get("parent_header", {}).get("msg_id") != msg_id or message["msg_type"] != "input_request":
+                continue
+            count += 1
+            try:
+                request = json.loads(str(message["content"].get("prompt", ""))[:MAX_PROMPT])
+                name = request["stand_in"]
+                if name not in allowed:
+                    raise KernelCallFailed(f"{name} has no stand-in here")
+                args = folders.read_arguments(request["args"])
+                value = self._stand_ins[name](*args)
+                answer = {"status": "returned", "value": folders.write_value(f"{number}-s{count}", value, written)}
+            except (ValueError, TypeError) as error:
+                answer = {"status": "raised", "builtin": type(error).__name__, "message": str(error)[:2000]}
+            except Exception as error:  # noqa: BLE001 (a malformed request fails the student's call, not grading)
+                answer = {"status": "raised", "builtin": "RuntimeError",
+                          "message": f"the grader could not answer this call ({type(error).__name__})"}
+            self.kc.input(json.dumps(answer))
+
     async def _drain_iopub(self):
         """Discard what the kernel prints during calls: nothing a call prints reaches the feedback."""
         while True:
@@ -315,6 +369,24 @@ class TrustedExecute(ResilientExecute):
 
 class _KernelDiedDuringCall(Exception):
     pass
+
+
+MAX_PROMPT = 64 * 1024
+
+
+def owner(grade_id, functions):
+    """The graded function a test cell belongs to: the longest ``f`` with ``grade_id`` = ``test_f`` or ``test_f_*``."""
+    owners = [f for f in functions if grade_id == f"test_{f}" or grade_id.startswith(f"test_{f}_")]
+    return max(owners, key=len) if owners else None
+
+
+def _stand_in_references(assignment):
+    """``{function: reference}`` that may stand in for the assignment's graded functions (its ``STAND_INS``)."""
+    try:
+        module = importlib.import_module(f"convcourse.assignments.a{assignment}.references")
+    except ImportError:
+        return {}
+    return dict(getattr(module, "STAND_INS", {}))
 
 
 def _run_trusted(source, namespace, label):

@@ -32,7 +32,7 @@ def apply_limits():
     }
     # The cgroup caps all the kernel's processes together; this per-process cap on address space turns one
     # absurd allocation into a clean MemoryError instead of an out-of-memory kill.
-    limits[resource.RLIMIT_AS] = setting("CONVCOURSE_MEMORY_LIMIT_MB", 3072) * megabyte * 2
+    limits[resource.RLIMIT_AS] = setting("CONVCOURSE_ADDRESS_SPACE_MB", 8192) * megabyte
     for which, value in limits.items():
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:

@@ -85,42 +85,54 @@ class CallFolders:
         self.requests = str(requests)
         self.results = str(results)
 
-    def write_request(self, number, calls):
-        """Write request ``number``: ``calls`` is a list of ``(function name, args, seed)`` run in order."""
+    def write_request(self, number, calls, stand_ins=()):
+        """Write request ``number``: ``calls`` is a list of ``(function name, args, seed)`` run in order;
+        during each, the functions named in ``stand_ins`` are answered by the grader's references.
+        Returns the names of the files written (to remove once answered)."""
         files = []
-
-        def encode(value, depth=0):
-            if value is None or type(value) in (bool, int, float, str):
-                return {"kind": "json", "value": value}
-            if isinstance(value, (np.integer, np.floating, np.bool_)):
-                return encode_file(np.asarray(value), scalar=True)
-            if isinstance(value, (tuple, list)) and depth < 4:
-                return {"kind": type(value).__name__ if type(value) in (tuple, list) else "tuple",
-                        "items": [encode(item, depth + 1) for item in value]}
-            if isinstance(value, np.ndarray):
-                return encode_file(np.ascontiguousarray(value))
-            if _is_keras_model(value):
-                name = f"{number}-a{len(files)}.keras"
-                value.save(os.path.join(self.requests, name))
-                files.append(name)
-                return {"kind": "model", "file": name}
-            raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
-
-        def encode_file(array, scalar=False):
-            name = f"{number}-a{len(files)}.npy"
-            np.save(os.path.join(self.requests, name), array, allow_pickle=False)
-            files.append(name)
-            spec = {"kind": "array", "file": name}
-            if scalar:
-                spec["scalar"] = True
-            return spec
-
-        request = {"calls": [{"function": function, "args": [encode(value) for value in args], "seed": seed}
-                             for function, args, seed in calls]}
+        request = {"calls": [{"function": function, "args": [self._encode(value, number, files) for value in args],
+                              "seed": seed, "stand_ins": list(stand_ins)} for function, args, seed in calls]}
         with open(os.path.join(self.requests, f"{number}.json"), "w") as handle:
             json.dump(request, handle)
         files.append(f"{number}.json")
         return files
+
+    def write_value(self, prefix, value, files):
+        """Write ``value`` for the kernel to read (a stand-in's answer); its spec. File names go to ``files``."""
+        return self._encode(value, prefix, files)
+
+    def _encode(self, value, prefix, files, depth=0):
+        if value is None or type(value) in (bool, int, float, str):
+            return {"kind": "json", "value": value}
+        if isinstance(value, (np.integer, np.floating, np.bool_)):
+            return self._encode_file(np.asarray(value), prefix, files, scalar=True)
+        if isinstance(value, (tuple, list)) and depth < 4:
+            return {"kind": "list" if type(value) is list else "tuple",
+                    "items": [self._encode(item, prefix, files, depth + 1) for item in value]}
+        if isinstance(value, np.ndarray):
+            return self._encode_file(np.ascontiguousarray(value), prefix, files)
+        if _is_keras_model(value):
+            name = f"{prefix}-a{len(files)}.keras"
+            value.save(os.path.join(self.requests, name))
+            files.append(name)
+            return {"kind": "model", "file": name}
+        raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
+
+    def _encode_file(self, array, prefix, files, scalar=False):
+        name = f"{prefix}-a{len(files)}.npy"
+        np.save(os.path.join(self.requests, name), array, allow_pickle=False)
+        files.append(name)
+        spec = {"kind": "array", "file": name}
+        if scalar:
+            spec["scalar"] = True
+        return spec
+
+    def read_arguments(self, specs):
+        """Arguments the kernel sent to a stand-in, read as data (same limits as replies)."""
+        if not isinstance(specs, list) or len(specs) > 16:
+            raise KernelCallFailed("a stand-in call sent malformed arguments")
+        budget = [MAX_RESULT_BYTES]
+        return [self._decode(spec, budget) for spec in specs]
 
     def _read(self, name, limit):
         """The bytes of ``results/name``: a regular file, never through a link, at most ``limit`` bytes."""

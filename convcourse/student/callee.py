@@ -107,9 +107,49 @@ def _call(function, name, args, seed):
     return result
 
 
+class _StandIn:
+    """The grader's correct version of an already graded function, for the duration of one call.
+
+    When the grader tests ``conv2d``, a ``conv2d`` that calls ``same_padding`` gets the correct answer from the
+    grader (asked for over the kernel's stdin channel: the arguments go out as files, the value comes back as
+    one), so one mistake costs points in one function only. Nothing of the reference's code enters the kernel.
+    """
+
+    def __init__(self, name, writer, requests):
+        self.__name__ = self.__qualname__ = name
+        self._writer, self._requests = writer, requests
+
+    def __call__(self, *args):
+        request = {"stand_in": self.__name__, "args": [self._writer.encode(value) for value in args]}
+        reply = json.loads(input(json.dumps(request)))
+        if reply.get("status") == "raised":
+            kind = getattr(builtins, reply.get("builtin", ""), None)
+            kind = kind if isinstance(kind, type) and issubclass(kind, Exception) else RuntimeError
+            raise kind(reply.get("message", ""))
+        return _load_argument(reply["value"], self._requests)
+
+
+_MISSING = object()
+
+
 def _serve_one(call, requests, writer):
     name = call["function"]
-    function = sys.modules["__main__"].__dict__.get(name)
+    namespace = sys.modules["__main__"].__dict__
+    function = namespace.get(name)
+    stand_ins = [other for other in call.get("stand_ins", []) if other != name]
+    saved = {other: namespace.get(other, _MISSING) for other in stand_ins}
+    namespace.update({other: _StandIn(other, writer, requests) for other in stand_ins})
+    try:
+        return _run_one(name, function, call, requests, writer)
+    finally:
+        for other, value in saved.items():
+            if value is _MISSING:
+                namespace.pop(other, None)
+            else:
+                namespace[other] = value
+
+
+def _run_one(name, function, call, requests, writer):
     try:
         if function is None:
             raise NameError(f"name {name!r} is not defined: run the cell that defines it")

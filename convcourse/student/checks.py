@@ -5,9 +5,16 @@ arguments and fails if it mutates an input; :func:`array_difference` says, in on
 the expected one. NumPy only: this runs in a student's notebook and in a grading kernel. When an assignment is
 graded, the same checks run in the grader's own process (:mod:`convcourse.grader.execute`), where the student's
 functions are reached only through the values they return.
+
+:func:`check_example` is the visible tests' check. A failure says first what is wrong (and, when the result is
+what a known mistake gives, which mistake: the worked example's mistaken results are literal data in the test
+cell, computed once with the Keras-backed catalogues of ``convcourse.assignments``), then shows the result beside
+the expected one: arrays of more than two axes as the 2-D slice (which sample, which channel) where they differ.
+The checks' own frames carry ``__tracebackhide__``, so IPython shows only the test cell and the student's code.
 """
 
 
+import builtins as _builtins
 import contextlib
 import warnings
 
@@ -42,6 +49,12 @@ _isfinite = _np.isfinite
 _argmax = _ndarray.argmax
 _unravel_index = _np.unravel_index
 _copy = _ndarray.copy
+_array2string = _np.array2string
+_asarray = _np.asarray
+_float64 = _np.float64
+_max = _builtins.max
+_range = _builtins.range
+_repr = _builtins.repr
 
 RTOL = 1e-4
 
@@ -72,6 +85,7 @@ def _no_guard():
 
 def call_graded(function, case):
     """Call ``function(*case.args)`` under the hand-written guard; fail if it mutates an input or calls a forbidden routine."""
+    __tracebackhide__ = True  # IPython shows the student's frames, not the course's
     name = _function_name(function)
     originals = _copies(case)
     args = _copies(case)
@@ -109,8 +123,23 @@ def _shape_hint(actual_shape, expected_shape):
     return None
 
 
+def _tolerance(expected):
+    scale = float(_absolute(expected).max()) if expected.size else 0.0
+    return _add(ATOL * (scale if scale > 1.0 else 1.0), _multiply(RTOL, _absolute(expected)))
+
+
+def _worst_index(actual, expected):
+    """The index where ``actual`` is furthest outside the tolerance around ``expected`` (same shapes), or ``None``."""
+    error = _absolute(_subtract(actual.astype(_float64), expected))
+    excess = _subtract(error, _tolerance(expected))
+    if not bool(_greater(excess, 0).any()):
+        return None
+    return tuple(int(i) for i in _unravel_index(int(_argmax(excess)), actual.shape))
+
+
 def array_difference(actual, expected):
     """Why ``actual`` is not ``expected`` (a sentence), or ``None`` when it matches within tolerance."""
+    __tracebackhide__ = True
     if type(actual) is not _ndarray:
         kind = type(actual)
         if isinstance(actual, _ndarray):
@@ -128,31 +157,127 @@ def array_difference(actual, expected):
     if not bool(finite.all()):
         where = tuple(int(i) for i in _unravel_index(int(_argmax(~finite)), actual.shape))
         return f"it returned {actual[where]!r} at index {where}"
-    error = _absolute(_subtract(actual.astype(_np.float64), expected))
-    scale = float(_absolute(expected).max())
-    tolerance = _add(ATOL * (scale if scale > 1.0 else 1.0), _multiply(RTOL, _absolute(expected)))
-    wrong = _greater(error, tolerance)
-    if not bool(wrong.any()):
+    where = _worst_index(actual, expected)
+    if where is None:
         return None
-    where = tuple(int(i) for i in _unravel_index(int(_argmax(_subtract(error, tolerance))), actual.shape))
+    error = _absolute(_subtract(actual.astype(_float64), expected))
+    wrong = _greater(error, _tolerance(expected))
     return (
         f"at index {where} it returned {float(actual[where]):.6g}, Keras gives {float(expected[where]):.6g} "
         f"(off by {float(error[where]):.3g}; {int(wrong.sum())} of {actual.size} values are off)"
     )
 
 
-def check_example(function, names, args, expected):
-    """The visible tests' check: ``function(*args)`` on one small worked example must give ``expected``."""
+def _lines(array):
+    return _array2string(array, precision=4, suppress_small=True, max_line_width=200).split("\n")
+
+
+def _side_by_side(left_title, left_lines, right_title, right_lines):
+    left_lines, right_lines = [left_title, *left_lines], [right_title, *right_lines]
+    width = _max(len(line) for line in left_lines) + 4
+    rows = _max(len(left_lines), len(right_lines))
+    left_lines += [""] * (rows - len(left_lines))
+    right_lines += [""] * (rows - len(right_lines))
+    return "\n".join((left + " " * (width - len(left)) + right).rstrip() for left, right in zip(left_lines, right_lines))
+
+
+def _slice_at(array, index):
+    """The 2-D slice of ``array`` through ``index`` and its label: ``[n, :, :, c]`` for ``(N, H, W, C)``,
+    ``[n]`` for a 3-D ``(N, L, C)``; arrays of at most two axes whole."""
+    if array.ndim <= 2:
+        return array, ""
+    if array.ndim == 3:
+        return array[index[0]], f" of sample {index[0]} ([{index[0]}, :, :])"
+    key = (index[0], slice(None), slice(None), *index[3:])
+    where = ", ".join([str(index[0]), ":", ":", *(str(i) for i in index[3:])])
+    label = f" of sample {index[0]}, channel {index[3]}" if array.ndim == 4 else f" at [{where}]"
+    return array[key], label + (f" ([{where}])" if array.ndim == 4 else "")
+
+
+def _comparison(actual, expected):
+    """The expected value beside the returned one; arrays of more than two axes as the 2-D slice where they differ."""
+    if type(actual) is _ndarray and actual.ndim == expected.ndim and actual.dtype.kind in "biuf":
+        index = None
+        if actual.shape == expected.shape and actual.size:
+            finite = _isfinite(actual.astype(_float64))
+            index = (tuple(int(i) for i in _unravel_index(int(_argmax(~finite)), actual.shape))
+                     if not bool(finite.all()) else _worst_index(actual, expected))
+        if index is None:
+            index = (0,) * expected.ndim
+        if all(i < n for i, n in zip(index, actual.shape)) and all(i < n for i, n in zip(index, expected.shape)):
+            wanted, label = _slice_at(expected, index)
+            got, _ = _slice_at(actual, index)
+            return _side_by_side(f"expected{label}:", _lines(wanted), "you returned:", _lines(got))
+    wanted, label = _slice_at(expected, (0,) * expected.ndim)
+    shown = _repr(actual)
+    shown = shown if len(shown) <= 2000 else shown[:2000] + " ..."
+    return _side_by_side(f"expected{label}:", _lines(wanted), "you returned:", shown.split("\n"))
+
+
+def _int_value(value):
+    if isinstance(value, bool) or not isinstance(value, (int, _integer)):
+        return None
+    return int(value)
+
+
+def _int_tuple(value):
+    """``value`` as a tuple of Python ints (a tuple, a list or a 1-D integer array of them), or ``None``."""
+    if type(value) is _ndarray and value.ndim == 1 and value.dtype.kind in "iu":
+        return tuple(int(v) for v in value)
+    if type(value) not in (tuple, list):
+        return None
+    ints = tuple(_int_value(v) for v in value)
+    return None if any(v is None for v in ints) else ints
+
+
+def _is_int_tuple(value):
+    return type(value) in (tuple, list) and _int_tuple(value) is not None
+
+
+def same_result(actual, expected):
+    """Does ``actual`` equal ``expected``: an int, a tuple of ints, or an array within the tolerance?"""
+    __tracebackhide__ = True
+    if _int_value(expected) is not None:
+        return _int_value(actual) == int(expected)
+    if _is_int_tuple(expected):
+        return _int_tuple(actual) == _int_tuple(expected)
+    return array_difference(actual, _asarray(expected, dtype=_float64)) is None
+
+
+def diagnosis(actual, mistakes):
+    """``"This is exactly what you get if <description>."`` for the first of ``mistakes`` (description -> the
+    result that mistake gives) that ``actual`` equals, or ``""``."""
+    __tracebackhide__ = True
+    for description, mistaken in (mistakes or {}).items():
+        if mistaken is not None and same_result(actual, mistaken):
+            return f"This is exactly what you get if {description}."
+    return ""
+
+
+def check_example(function, names, args, expected, mistakes=None):
+    """The visible tests' check: ``function(*args)`` on one small worked example must give ``expected``.
+
+    ``expected`` is an int, a tuple of ints or an array. ``mistakes`` maps a known mistake's description to what
+    that mistake gives on this example (literal data, computed with the Keras-backed catalogue of the assignment);
+    a result equal to one of them is named: "This is exactly what you get if <description>."
+    """
+    __tracebackhide__ = True
     case = Case(tuple(names), tuple(args))
+    name = _function_name(function)
     actual = call_graded(function, case)
-    if isinstance(expected, (int, _integer)):
-        if isinstance(actual, bool) or not isinstance(actual, (int, _integer)) or int(actual) != int(expected):
-            raise AssertionError(f"{_function_name(function)}({case.describe()}) returned {actual!r}, expected {expected!r}")
+    if same_result(actual, expected):
         return
-    expected = _np.asarray(expected, dtype=_np.float64)
-    problem = array_difference(actual, expected)
-    if problem is not None:
-        raise AssertionError(
-            f"{_function_name(function)}({case.describe()}): {problem.replace('Keras gives', 'expected')}.\n"
-            f"expected:\n{expected}\nyou returned:\n{actual!r}"
-        )
+    call = f"{name}({case.describe()})"
+    named = diagnosis(actual, mistakes)
+    named = f"\n{named}" if named else ""
+    if _int_value(expected) is not None or _is_int_tuple(expected):
+        if _int_value(expected) is not None:
+            wanted, kind, right_kind = int(expected), "an int", _int_value(actual) is not None
+        else:
+            wanted, kind = _int_tuple(expected), f"a tuple of {len(expected)} ints"
+            right_kind = _int_tuple(actual) is not None
+        note = "" if right_kind else f" (return {kind})"
+        raise AssertionError(f"{call} returned {actual!r}{note}, expected {wanted!r}.{named}")
+    expected = _asarray(expected, dtype=_float64)
+    problem = array_difference(actual, expected).replace("Keras gives", "expected")
+    raise AssertionError(f"{call}: {problem}.{named}\n\n{_comparison(actual, expected)}")

@@ -44,11 +44,13 @@ class ForbiddenCallError(RuntimeError):
 
 _COURSE_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _THIS_FILE = os.path.abspath(__file__)
+# The grader's courier (its stand-ins answer calls of already graded functions) is not a helper to refuse.
+_COURIER = os.path.join(os.path.dirname(_THIS_FILE), "callee.py")
 
 
 def _package_of(filename):
     # The course's own helpers (test cases, the oracle) are not for graded functions either.
-    if filename.startswith(_COURSE_PACKAGE) and filename != _THIS_FILE:
+    if filename.startswith(_COURSE_PACKAGE) and filename not in (_THIS_FILE, _COURIER):
         return "the course package convcourse"
     parts = filename.replace("\\", "/").split("/")
     for marker, name in FORBIDDEN_PACKAGES.items():

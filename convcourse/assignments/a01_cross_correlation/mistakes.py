@@ -26,3 +26,21 @@ def conv_mistakes(reference):
 
     mistakes["the kernel's input and output channel axes are swapped"] = swapped_channels
     return mistakes
+
+
+def conv_params_mistakes():
+    """Mistakes of ``conv_params(kernel_size, in_channels, filters, use_bias)``, each counted by Keras."""
+    from convcourse.assignments.a01_cross_correlation.references import keras_conv_params
+
+    def in_channels_forgotten(kernel_size, in_channels, filters, use_bias=True):
+        return None if in_channels == 1 else keras_conv_params(kernel_size, 1, filters, use_bias)
+
+    def bias_per_input_channel(kernel_size, in_channels, filters, use_bias=True):
+        if not use_bias or in_channels == filters:
+            return None
+        return keras_conv_params(kernel_size, in_channels, filters, False) + in_channels
+
+    return {
+        "the input channels are left out (each filter holds kh * kw * in_channels weights)": in_channels_forgotten,
+        "there is one bias per input channel; Conv2D has one per filter": bias_per_input_channel,
+    }

@@ -16,3 +16,7 @@ def keras_conv_params(kernel_size, in_channels, filters, use_bias=True):
     layer = keras_module().layers.Conv2D(filters=filters, kernel_size=kernel_size, use_bias=use_bias)
     layer.build((None, None, None, in_channels))
     return int(layer.count_params())
+
+
+# What answers, in a student's kernel, a call of an already graded function while another one is tested.
+STAND_INS = {"corr2d": keras_corr2d, "conv2d": keras_conv2d, "conv_params": keras_conv_params}

@@ -162,3 +162,46 @@ def pool2d_mistakes(kind):
         "strides=None is taken as stride 1; it means strides = pool_size": unit_strides_by_default,
         "the first stride (or pool size) is used on both axes": first_stride_only,
     }
+
+
+def conv_output_length_mistakes():
+    """Mistakes of ``conv_output_length(input_length, kernel_size, stride, padding, dilation)``, each an output
+    length Keras gives for a changed configuration (``None`` where the mistake changes nothing)."""
+    from convcourse.assignments.a02_padding_and_stride.references import keras_conv_output_length
+
+    def dilation_ignored(input_length, kernel_size, stride=1, padding="valid", dilation=1):
+        return None if dilation == 1 else keras_conv_output_length(input_length, kernel_size, stride, padding, 1)
+
+    def rounded_up(input_length, kernel_size, stride=1, padding="valid", dilation=1):
+        # ceil(n / s) = floor((n + s - 1) / s): s - 1 more input cells turn Keras' floor into a ceil.
+        if padding in ("same", "causal") or stride == 1:
+            return None
+        return keras_conv_output_length(input_length + stride - 1, kernel_size, stride, padding, dilation)
+
+    def same_rounded_down(input_length, kernel_size, stride=1, padding="valid", dilation=1):
+        # floor(i / s) is the 'valid' length of a 1-tap kernel on i - s + 1 cells.
+        if padding not in ("same", "causal") or stride == 1 or input_length < stride:
+            return None
+        return keras_conv_output_length(input_length - stride + 1, 1, stride, "valid", 1)
+
+    def same_as_half_kernel(input_length, kernel_size, stride=1, padding="valid", dilation=1):
+        if padding not in ("same", "causal"):
+            return None
+        return keras_conv_output_length(input_length, kernel_size, stride, ((kernel_size - 1) * dilation + 1) // 2,
+                                        dilation)
+
+    def full_undilated(input_length, kernel_size, stride=1, padding="valid", dilation=1):
+        if padding != "full" or dilation == 1:
+            return None
+        return keras_conv_output_length(input_length, kernel_size, stride, kernel_size - 1, dilation)
+
+    return {
+        "the dilation is left out of the kernel's extent (a kernel of k taps dilated by d spans (k-1)*d + 1 cells)":
+            dilation_ignored,
+        "the division by the stride is rounded up; Keras rounds (i + 2p - k) / s down": rounded_up,
+        "'same' rounds i / s down; it keeps ceil(i / s) positions": same_rounded_down,
+        "'same' is computed with floor(k/2) zeros on each side (relationship 3), which keeps the size only for "
+        "odd k at stride 1": same_as_half_kernel,
+        "'full' pads k - 1 zeros on each side; with dilation it is (k - 1) * d, the dilated kernel less one":
+            full_undilated,
+    }

@@ -4,7 +4,7 @@ measured from ``Conv1D``, and the pooling layers."""
 import numpy as np
 
 from convcourse.grader.cases import same_total_padding
-from convcourse.grader.oracle import keras_conv1d, keras_module, keras_pool2d
+from convcourse.grader.oracle import keras_conv1d, keras_conv2d, keras_module, keras_pool2d
 
 
 def explicit_padding(padding, kernel_size, dilation):
@@ -69,3 +69,16 @@ def keras_max_pool2d(x, pool_size=2, strides=None, padding="valid"):
 def keras_avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
     """``AveragePooling2D`` on ``x (N, H, W, C)``, with the arguments in the contract's order."""
     return keras_pool2d(x, "avg", pool_size, strides, padding)
+
+
+def contract_same_padding(input_length, kernel_size, stride=1, dilation=1):
+    """The contract's ``'same'`` split: ``floor(P/2)`` before, the rest after (a stand-in needs no measuring)."""
+    total = same_total_padding(input_length, kernel_size, stride, dilation)
+    return total // 2, total - total // 2
+
+
+# What answers, in a student's kernel, a call of an already graded function while another one is tested.
+STAND_INS = {
+    "conv_output_length": keras_conv_output_length, "same_padding": contract_same_padding,
+    "conv2d": keras_conv2d, "conv1d": keras_conv1d, "max_pool2d": keras_max_pool2d, "avg_pool2d": keras_avg_pool2d,
+}

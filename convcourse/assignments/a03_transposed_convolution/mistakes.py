@@ -119,3 +119,35 @@ def conv2d_transpose_mistakes(reference):
         "the 'same' output is cropped from the wrong side (Keras crops floor(P/2) at the top/left)":
             cropped_from_wrong_side,
     }
+
+
+def conv_transpose_output_length_mistakes(reference):
+    """Mistakes of ``conv_transpose_output_length(input_length, kernel_size, stride, padding, output_padding,
+    dilation)``: each is ``reference`` (Keras' ``compute_output_shape``) on a changed configuration."""
+
+    def dilation_ignored(input_length, kernel_size, stride=1, padding="valid", output_padding=None, dilation=1):
+        return None if dilation == 1 else reference(input_length, kernel_size, stride, padding, output_padding, 1)
+
+    def max_forgotten(input_length, kernel_size, stride=1, padding="valid", output_padding=None, dilation=1):
+        if padding != "valid" or output_padding is not None:
+            return None
+        return reference(input_length, kernel_size, stride, padding, 0, dilation)
+
+    def output_padding_ignored(input_length, kernel_size, stride=1, padding="valid", output_padding=None,
+                               dilation=1):
+        if output_padding is None:
+            return None
+        return reference(input_length, kernel_size, stride, padding, None, dilation)
+
+    def same_none_as_zero(input_length, kernel_size, stride=1, padding="valid", output_padding=None, dilation=1):
+        if padding != "same" or output_padding is not None:
+            return None
+        return reference(input_length, kernel_size, stride, padding, 0, dilation)
+
+    return {
+        "the dilation is left out (use the dilated kernel (k - 1) * d + 1 in place of k)": dilation_ignored,
+        "the 'valid' length forgets max(k, s) when output_padding is None (the stride is larger than the kernel)":
+            max_forgotten,
+        "output_padding is ignored": output_padding_ignored,
+        "'same' with output_padding=None is computed as output_padding=0; None means exactly s * i": same_none_as_zero,
+    }

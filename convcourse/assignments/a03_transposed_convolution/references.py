@@ -37,3 +37,10 @@ def keras_conv_transpose_output_length(input_length, kernel_size, stride=1, padd
         dilation_rate=(dilation, 1),
     )
     return int(shape[1])
+
+
+# What answers, in a student's kernel, a call of an already graded function while another one is tested.
+STAND_INS = {
+    "conv_matrix": keras_conv_matrix, "dilate": keras_dilate,
+    "conv_transpose_output_length": keras_conv_transpose_output_length, "conv2d_transpose": keras_conv2d_transpose,
+}

@@ -6,7 +6,7 @@ children = []
 for _ in range(4):
     pid = os.fork()
     if pid == 0:
-        hoard = bytearray(1536 * 2**20)
+        hoard = b"x" * (1536 * 2**20)
         time.sleep(600)
         os._exit(0)
     children.append(pid)
