@@ -154,3 +154,102 @@ def test_a_correct_answer_that_warns_still_passes(recwarn):
 
     check_against_reference(noisy, CASES[:2], keras_conv2d)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_failing_check_tries_every_configuration_and_counts_them():
+    def flipped_on_odd_batches(x, kernel, bias):
+        return einsum_conv2d(x, kernel[::-1, ::-1] if x.shape[0] % 2 else kernel, bias)
+
+    with pytest.raises(AssertionError) as failure:
+        check_against_reference(flipped_on_odd_batches, CASES, keras_conv2d, conv_mistakes(keras_conv2d))
+    message = str(failure.value)
+    failing = [c for c in CASES if c["x"].shape[0] % 2 and array_difference(
+        flipped_on_odd_batches(*c.args), keras_conv2d(*c.args)) is not None]
+    assert message.startswith(f"flipped_on_odd_batches is wrong: {len(failing)} of 12 configurations failed; "
+                              f"{12 - len(failing)} passed.")
+    assert message.count("\n- configuration ") == min(len(failing), 3)
+    assert "Likely mistake" in message and "the kernel is flipped" in message
+    assert "x of shape" in message  # each failing configuration described, so it can be reproduced
+    if len(failing) > 3:
+        assert f"(and {len(failing) - 3} more)" in message
+
+
+def test_an_exception_fails_its_configuration_only():
+    def fails_on_one_pixel(x, kernel, bias):
+        if x.shape[1] == 1:
+            raise IndexError("index 1 is out of bounds")
+        return einsum_conv2d(x, kernel, bias)
+
+    with pytest.raises(AssertionError, match=r"1 of 12 configurations failed; 11 passed(.|\n)*raised IndexError"):
+        check_against_reference(fails_on_one_pixel, CASES, keras_conv2d)
+
+
+def test_a_kernel_that_cannot_answer_passes_through():
+    from convcourse.grader.proxy import KernelDied
+
+    def dies(*args):
+        raise KernelDied("the kernel died")
+
+    with pytest.raises(KernelDied):
+        check_against_reference(dies, CASES[:2], keras_conv2d)
+    with pytest.raises(KernelDied):
+        check_integer_results(dies, [Case(("a",), (3,))], lambda a: a)
+
+
+def test_integer_and_pair_checks_name_the_mistake():
+    from convcourse.grader.checks import check_int_tuples
+
+    cases = [Case(("i", "k"), (5, 4)), Case(("i", "k"), (5, 3)), Case(("i", "k"), (6, 2))]
+
+    def split(i, k):
+        return (k - 1) // 2, (k - 1) - (k - 1) // 2
+
+    def top_heavy(i, k):
+        return (k - 1) - (k - 1) // 2, (k - 1) // 2
+
+    with pytest.raises(AssertionError) as failure:
+        check_int_tuples(top_heavy, cases, split, {"the extra zero goes first": top_heavy})
+    message = str(failure.value)
+    assert "2 of 3 configurations failed; 1 passed" in message
+    assert "returned (2, 1), Keras gives (1, 2)" in message and "exactly what you get if the extra zero goes first" in message
+    with pytest.raises(AssertionError, match="return a tuple of 2 ints"):
+        check_int_tuples(lambda i, k: [1.0, 2.0], cases[:1], split)
+    check_int_tuples(lambda i, k: np.array(split(i, k)), cases, split)
+    with pytest.raises(AssertionError, match="exactly what you get if it adds one"):
+        check_integer_results(lambda a: a + 1, [Case(("a",), (3,))], lambda a: a, {"it adds one": lambda a: a + 1})
+
+
+def test_check_example_names_a_mistake_given_as_data():
+    image, kernel = np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]])
+    mistakes = {"the kernel is flipped": [[5.0, 11.0], [23.0, 29.0]], "it returns zeros": [[0.0, 0.0], [0.0, 0.0]]}
+    with pytest.raises(AssertionError) as failure:
+        check_example(lambda image, kernel: loop_corr2d(image, kernel[::-1, ::-1]), ["image", "kernel"],
+                      [image, kernel], [[19.0, 25.0], [37.0, 43.0]], mistakes=mistakes)
+    first, second = str(failure.value).splitlines()[:2]
+    assert first.startswith("<lambda>(image of shape (3, 3), kernel of shape (2, 2)): at index")
+    assert second == "This is exactly what you get if the kernel is flipped."
+    with pytest.raises(AssertionError, match=r"returned \(2, 1\), expected \(1, 2\)\.\nThis is exactly what you get if"):
+        check_example(lambda i, k: (2, 1), ["i", "k"], [5, 4], (1, 2), mistakes={"top-heavy": (2, 1)})
+    check_example(lambda i, k: [1, 2], ["i", "k"], [5, 4], (1, 2))
+
+
+def test_check_example_shows_the_differing_slice_of_a_4d_result():
+    expected = np.arange(36.0).reshape(2, 3, 3, 2)
+    wrong = expected.copy()
+    wrong[1, 2, 0, 1] = -5.0
+    with pytest.raises(AssertionError) as failure:
+        check_example(lambda x: wrong.copy(), ["x"], [np.zeros(1)], expected)
+    message = str(failure.value)
+    assert "expected of sample 1, channel 1 ([1, :, :, 1]):" in message and "you returned:" in message
+    block = message.split("\n\n", 1)[1].splitlines()
+    assert len(block) == 4  # a title and the three rows of the 3x3 slice, side by side
+    assert "-5." in block[3] and "31." in block[3]
+
+
+def test_the_checks_frames_are_hidden_from_ipython():
+    import inspect
+
+    from convcourse.student import checks as student_checks
+
+    for function in (student_checks.check_example, student_checks.call_graded, student_checks.array_difference):
+        assert "__tracebackhide__" in inspect.getsource(function)

@@ -10,12 +10,16 @@ functions are reached only through the values they return.
 what a known mistake gives, which mistake: the worked example's mistaken results are literal data in the test
 cell, computed once with the Keras-backed catalogues of ``convcourse.assignments``), then shows the result beside
 the expected one: arrays of more than two axes as the 2-D slice (which sample, which channel) where they differ.
-The checks' own frames carry ``__tracebackhide__``, so IPython shows only the test cell and the student's code.
+The checks' own frames carry ``__tracebackhide__``, so IPython shows only the test cell and the student's code;
+IPython always shows the frame that raised, so in an IPython kernel a failed check's ``AssertionError`` is shown
+through :func:`_show_without_hidden_frames`, which leaves that frame out too.
 """
 
 
 import builtins as _builtins
 import contextlib
+import sys
+import types
 import warnings
 
 import numpy as _np
@@ -186,8 +190,8 @@ def _slice_at(array, index):
     ``[n]`` for a 3-D ``(N, L, C)``; arrays of at most two axes whole."""
     if array.ndim <= 2:
         return array, ""
-    if array.ndim == 3:
-        return array[index[0]], f" of sample {index[0]} ([{index[0]}, :, :])"
+    if array.ndim == 3:  # (N, L, C): one row per channel, time running left to right
+        return array[index[0]].T, f" of sample {index[0]}, one row per channel ([{index[0]}].T)"
     key = (index[0], slice(None), slice(None), *index[3:])
     where = ", ".join([str(index[0]), ":", ":", *(str(i) for i in index[3:])])
     label = f" of sample {index[0]}, channel {index[3]}" if array.ndim == 4 else f" at [{where}]"
@@ -281,3 +285,28 @@ def check_example(function, names, args, expected, mistakes=None):
     expected = _asarray(expected, dtype=_float64)
     problem = array_difference(actual, expected).replace("Keras gives", "expected")
     raise AssertionError(f"{call}: {problem}.{named}\n\n{_comparison(actual, expected)}")
+
+
+def _show_without_hidden_frames(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for ``AssertionError``: the usual traceback, minus every frame that sets
+    ``__tracebackhide__`` (IPython itself keeps the last frame, the one that raised: here a check's)."""
+    kept = []
+    while tb is not None:
+        if not tb.tb_frame.f_locals.get("__tracebackhide__"):
+            kept.append(tb)
+        tb = tb.tb_next
+    shown = None
+    for entry in reversed(kept):
+        shown = types.TracebackType(shown, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    shell.showtraceback((etype, value, shown), tb_offset=tb_offset)
+    return []
+
+
+def _hide_check_frames_in_ipython():
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and not shell.custom_exceptions:  # never replace a handler someone else installed
+        shell.set_custom_exc((AssertionError,), _show_without_hidden_frames)
+
+
+_hide_check_frames_in_ipython()
