@@ -184,13 +184,12 @@ def autograde(course_root, assignment, workers=None, students=None):
 
     run = os.environ.setdefault("CONVCOURSE_RUN_ID", f"run-{uuid.uuid4().hex[:12]}")
     try:
-        log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress)
-        # A notebook nbgrader could not grade at all (its kernel never started) is tried once more, alone.
-        retried = [s for s in students if not grading.autograded_path(course_root, assignment, s).exists()]
-        if retried:
-            log += grading.autograde(course_root, assignment, retried, workers=1, progress=progress)
-            for student in retried:
-                notes[student].append("grading failed once (the kernel did not start) and was retried")
+        retried = []
+        log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress,
+                                retried=retried)
+        for student in retried:
+            notes[student].append("nbgrader could not grade this notebook at first (its kernel did not start); "
+                                  "it was graded again, alone")
     finally:
         destroy_boxes_of_run(run)
         if os.environ.get("CONVCOURSE_RUN_ID") == run:

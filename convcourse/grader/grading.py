@@ -106,12 +106,13 @@ def _autograde_batch(course_root, assignment, batch, progress):
 _AUTOGRADING = re.compile(r"\| INFO\] Autograding .*[\\/]autograded[\\/](?P<student>[^\\/]+)[\\/]")
 
 
-def autograde(course_root, assignment, students, workers=1, progress=None):
+def autograde(course_root, assignment, students, workers=1, progress=None, retried=None):
     """``nbgrader autograde`` every student in ``students``, with ``workers`` processes sharing one gradebook.
 
     Students are dealt round-robin into one batch per worker; each batch is one nbgrader process. A
     notebook writes only its own submission's rows, so the grades equal those of a sequential run.
-    ``progress(student, done, total)`` is called as each notebook starts. Returns the nbgrader logs.
+    ``progress(student, done, total)`` is called as each notebook starts; students whose notebook had to be
+    graded a second time are added to ``retried``. Returns the nbgrader logs.
     """
     students = list(students)
     workers = max(1, min(workers, len(students)))
@@ -128,7 +129,15 @@ def autograde(course_root, assignment, students, workers=1, progress=None):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda batch: _autograde_batch(course_root, assignment, batch, report),
                                 batches))
-    return "".join(log for _, log in results)
+    log = "".join(log for _, log in results)
+    # A notebook nbgrader could not grade at all (its kernel never started) is an incident for that student
+    # alone: it is tried once more, by itself.
+    missing = [s for s in students if not autograded_path(course_root, assignment, s).exists()]
+    for student in missing:
+        log += _autograde_batch(course_root, assignment, [student], lambda _: None)[1]
+    if retried is not None:
+        retried.extend(missing)
+    return log
 
 
 def scores(course_root, assignment):
