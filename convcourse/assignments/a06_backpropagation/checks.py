@@ -48,9 +48,12 @@ def check_gradients(function, cases, reference, mistakes=None, gradients=GRADIEN
     """Require each of ``gradients`` (names from ``grad_x, grad_kernel, grad_bias``) of ``function(*case.args)``
     to match ``reference(*case.args)`` for every case; ``mistakes`` maps a description to the triple an
     implementation with that mistake returns."""
+    from convcourse.grader.checks import prefetch, reference_values
+
     name = _function_name(function)
-    for number, case in enumerate(cases, start=1):
-        expected = reference(*_copies(case))
+    references = reference_values(reference, cases)
+    prefetch(function, cases)
+    for number, (case, expected) in enumerate(zip(cases, references), start=1):
         actual = _triple(name, call_graded(function, case), case)
         for index, gradient in enumerate(GRADIENTS):
             if gradient not in gradients:

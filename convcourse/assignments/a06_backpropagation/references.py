@@ -60,3 +60,8 @@ def keras_max_pool2d_backward(x, grad_output, pool_size=2, strides=None, padding
     layer = keras_module().layers.MaxPooling2D(pool_size=pool_size, strides=strides, padding=padding, dtype=DTYPE)
     (grad_x,) = _tape_gradients(layer, x, grad_output, [])
     return grad_x
+
+
+# What answers, in a student's kernel, a call of an already graded function while another one is tested.
+STAND_INS = {"im2col": tf_im2col, "conv2d_backward": keras_conv2d_backward,
+             "max_pool2d_backward": keras_max_pool2d_backward}
