@@ -114,20 +114,27 @@ def check_each(function, cases, expected_values, judge, mistakes=None):
 def _summary(name, cases, failures, mistakes):
     shown = failures[:MAX_SHOWN]
     causes = [_diagnose(actual, case, mistakes) if returned else None for _, case, _, actual, returned in shown]
-    named = [cause for cause in causes if cause is not None]
-    lines = [f"{name} is wrong: {len(failures)} of {len(cases)} configurations failed; "
-             f"{len(cases) - len(failures)} passed."]
+    return failure_summary(name, len(cases), [
+        (f"configuration {number} of {len(cases)}: {name}({case.describe()})", problem, cause)
+        for (number, case, problem, _, _), cause in zip(shown, causes)
+    ], len(failures))
+
+
+def failure_summary(name, total, shown, failed, unit="configurations"):
+    """The message of a check that failed ``failed`` of ``total`` ``unit``: counts, the likely mistake, and
+    ``shown``, a list of at most :data:`MAX_SHOWN` ``(what was called, what is wrong, mistake or None)``."""
+    named = [cause for _, _, cause in shown if cause is not None]
+    lines = [f"{name} is wrong: {failed} of {total} {unit} failed; {total - failed} passed."]
     if named:
         likely = _max(_set(named), key=named.count)
-        lines.append(f"Likely mistake (in {named.count(likely)} of the {len(shown)} failing configurations below): "
+        lines.append(f"Likely mistake (in {named.count(likely)} of the {len(shown)} failing {unit} below): "
                      f"this is exactly what you get if {likely}.")
-    lines.append(f"{'The first failing configurations' if len(failures) > 1 else 'The failing configuration'} "
+    lines.append(f"{'The first failing ' + unit if failed > 1 else 'The failing one'} "
                  "(call it with such arguments to see it for yourself):")
-    for (number, case, problem, _, _), cause in zip(shown, causes):
-        lines.append(f"- configuration {number} of {len(cases)}: {name}({case.describe()}): {problem}."
-                     + (f" This is exactly what you get if {cause}." if cause else ""))
-    if len(failures) > len(shown):
-        lines.append(f"(and {len(failures) - len(shown)} more)")
+    for call, problem, cause in shown:
+        lines.append(f"- {call}: {problem}." + (f" This is exactly what you get if {cause}." if cause else ""))
+    if failed > len(shown):
+        lines.append(f"(and {failed - len(shown)} more)")
     return "\n".join(lines)
 
 

@@ -200,7 +200,7 @@ class TrustedExecute(ResilientExecute):
         # when another function under test calls it.
         self._tests_left = collections.Counter(owner(name, self._functions) for name in self._tests)
         self._graded = set()
-        self._stand_ins = _stand_in_references(assignment)
+        self._stand_ins, self._builders = _assignment_references(assignment)
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -280,7 +280,7 @@ class TrustedExecute(ResilientExecute):
         self._calls += 1
         number = self._calls
         stand_ins = sorted(function for function in self._graded if function in self._stand_ins)
-        written = folders.write_request(number, calls, stand_ins)
+        written = folders.write_request(number, calls, stand_ins, guarded=name not in self._builders)
         code = (f"__import__('convcourse.student.callee', fromlist=['serve'])"
                 f".serve({number}, {folders.requests!r}, {folders.results!r})")
         try:
@@ -380,13 +380,14 @@ def owner(grade_id, functions):
     return max(owners, key=len) if owners else None
 
 
-def _stand_in_references(assignment):
-    """``{function: reference}`` that may stand in for the assignment's graded functions (its ``STAND_INS``)."""
+def _assignment_references(assignment):
+    """From the assignment's references module: ``{function: reference}`` that may stand in for its graded
+    functions (``STAND_INS``), and the functions that build Keras models (``BUILDS_MODELS``, run unguarded)."""
     try:
         module = importlib.import_module(f"convcourse.assignments.a{assignment}.references")
     except ImportError:
-        return {}
-    return dict(getattr(module, "STAND_INS", {}))
+        return {}, frozenset()
+    return dict(getattr(module, "STAND_INS", {})), frozenset(getattr(module, "BUILDS_MODELS", ()))
 
 
 def _run_trusted(source, namespace, label):

@@ -11,6 +11,7 @@ the grader receives, which is what a submission controls anyway.
 """
 
 import builtins
+import contextlib
 import json
 import os
 import sys
@@ -90,7 +91,7 @@ def _changed(before, after):
     return False
 
 
-def _call(function, name, args, seed):
+def _call(function, name, args, seed, guarded=True):
     if seed is not None:
         np.random.seed(seed)
         try:
@@ -99,10 +100,11 @@ def _call(function, name, args, seed):
             pass
         else:
             keras.utils.set_random_seed(seed)
-    with warnings.catch_warnings(), np.errstate(all="ignore"), hand_written(name) as watch:
+    guard = hand_written(name) if guarded else contextlib.nullcontext(None)
+    with warnings.catch_warnings(), np.errstate(all="ignore"), guard as watch:
         warnings.simplefilter("ignore")
         result = function(*args)
-    if watch.violations:
+    if watch is not None and watch.violations:
         raise ForbiddenCallError(str(watch.violations[0]))
     return result
 
@@ -157,7 +159,7 @@ def _run_one(name, function, call, requests, writer):
             raise TypeError(f"{name} is a {type(function).__name__}, not a function")
         args = [_load_argument(spec, requests) for spec in call["args"]]
         originals = [value.copy() if type(value) is np.ndarray else None for value in args]
-        value = _call(function, name, args, call.get("seed"))
+        value = _call(function, name, args, call.get("seed"), call.get("guarded", True) is not False)
         return {"status": "returned", "value": writer.encode(value),
                 "mutated": {str(i): writer.encode(after) for i, (before, after) in enumerate(zip(originals, args))
                             if before is not None and _changed(before, after)}}

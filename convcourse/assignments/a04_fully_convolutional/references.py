@@ -61,3 +61,7 @@ def window_scores(model, x):
                         for i in range(rows) for j in range(cols)], axis=1)
     scores = np.asarray(model(windows.reshape(-1, height, width, x.shape[3]), training=False), dtype=np.float64)
     return scores.reshape(x.shape[0], rows, cols, -1)
+
+
+# Graded functions that build Keras models: run without the hand-written guard (Keras is their point).
+BUILDS_MODELS = ("to_fully_convolutional",)

@@ -17,7 +17,8 @@ import numpy as _np
 
 from convcourse.assignments.a05_cnn_in_practice import digits as _digits
 from convcourse.grader.cases import Case
-from convcourse.grader.proxy import seeded_call
+from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch
+from convcourse.grader.proxy import KernelCallFailed, seeded_call
 from convcourse.student.checks import call_graded
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
     AssertionError,
@@ -116,27 +117,35 @@ def check_pair_results(function, cases, reference, mistakes=None, what=("size", 
     """Require ``function(*case.args)`` to return the pair of ints ``reference(*case.args)`` for every case.
 
     ``cases`` are :class:`convcourse.cases.Case` objects; ``mistakes`` maps a description to the reference
-    computed with that mistake, named in the message when the result matches it.
+    computed with that mistake. Every case is tried (in one batch when grading); a failure counts the failing
+    and passing configurations and shows the first few, naming a known mistake where the result matches it.
     """
     name = getattr(function, "__name__", "the function")
-    for number, case in enumerate(cases, start=1):
-        expected = tuple(reference(*_deep_copy(case.args)))
-        actual = _call_on_copy(function, case.names, case.args)
+    expected_pairs = [tuple(reference(*_deep_copy(case.args))) for case in cases]
+    prefetch(function, cases)
+    failures = []
+    for number, (case, expected) in enumerate(zip(cases, expected_pairs), start=1):
+        call = f"configuration {number} of {len(cases)}: {name}({case.describe()})"
+        try:
+            actual = _call_on_copy(function, case.names, case.args)
+        except (AssertionError, KernelCallFailed):
+            raise
+        except Exception as error:  # noqa: BLE001 (a student's exception is that configuration's verdict)
+            failures.append((call, f"it raised {type(error).__name__}: {str(error)[:300]}", None))
+            continue
         pair = _as_int_pair(actual)
         if pair is None:
-            raise AssertionError(f"{name}({case.describe()}) returned {actual!r}; return a pair of ints ({', '.join(what)})")
-        if pair != expected:
+            failures.append((call, f"it returned {actual!r}; return a pair of ints ({', '.join(what)})", None))
+        elif pair != expected:
             wrong = [f"{label} {got} (Keras' gradient gives {want})"
                      for label, got, want in zip(what, pair, expected) if got != want]
-            diagnosis = ""
-            for description, mistaken in (mistakes or {}).items():
-                if tuple(mistaken(*_deep_copy(case.args))) == pair:
-                    diagnosis = f"\nThis is exactly what you get if {description}."
-                    break
-            raise AssertionError(
-                f"{name} is wrong in configuration {number} of {len(cases)}: {name}({case.describe()}) returned "
-                f"{pair}: {' and '.join(wrong)}.{diagnosis}"
-            )
+            cause = None
+            if len(failures) < MAX_SHOWN:
+                cause = next((description for description, mistaken in (mistakes or {}).items()
+                              if tuple(mistaken(*_deep_copy(case.args))) == pair), None)
+            failures.append((call, f"it returned {pair}: {' and '.join(wrong)}", cause))
+    if failures:
+        raise AssertionError(failure_summary(name, len(cases), failures[:MAX_SHOWN], len(failures)))
 
 
 # --- Keras models a student builds ------------------------------------------------------------------------------

@@ -97,3 +97,5 @@ def measured_receptive_field(layers):
     return last - first + 1, next_first - first
 
 
+# Graded functions that build Keras models: run without the hand-written guard (Keras is their point).
+BUILDS_MODELS = ("build_digits_cnn", "build_generator")
