@@ -14,7 +14,7 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 WORKERS ?=
 CLASSROOM := $(BIN)/python -m convcourse.grader.classroom
 
-.PHONY: setup runtimes browser book student-kit test serve release collect collect-zip autograde feedback grades report benchmark clean
+.PHONY: setup runtimes sandbox browser book student-kit test serve release collect collect-zip autograde feedback grades report benchmark clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,17 @@ book: setup student-kit
 student-kit: setup
 	$(BIN)/python kit/build.py
 
+# Grading needs bubblewrap (and root, for the box's cgroups and private scratch): installed with apt where that
+# works, otherwise explained (grading then refuses, and says why).
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then \
+	  .ci/install-bubblewrap; \
+	else \
+	  echo "bubblewrap was not found, so grading refuses to run student code. Install it (Debian/Ubuntu:"; \
+	  echo "'sudo apt-get install bubblewrap') and grade as root; see README, 'What grading protects'."; \
+	fi
+
 # The browser tests need Chromium: installed with apt where that works (root or sudo), otherwise explained.
 browser:
 	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || [ -n "$$CONVCOURSE_CHROMIUM" ]; then :; \
@@ -53,7 +64,7 @@ browser:
 	  echo "at a Chromium or Chrome executable; to run everything else: make test PYTEST_ARGS=--ignore=tests/test_browser.py"; \
 	fi
 
-test: setup runtimes browser
+test: setup runtimes sandbox browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: book
@@ -69,7 +80,7 @@ collect: setup
 collect-zip: setup
 	$(CLASSROOM) collect-zip $(ASSIGNMENT) $(ZIP)
 
-autograde: setup runtimes
+autograde: setup runtimes sandbox
 	$(CLASSROOM) autograde $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS))
 
 feedback: setup
