@@ -25,6 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(BIN)/uv pip install --python $(BIN)/python --index-strategy unsafe-best-match --quiet -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	# jsonschema compiles a Lark grammar for rfc3987-syntax whenever nbformat is imported: 2.4 s of CPU for every
+	# nbgrader command and grading process. Nothing here validates IRIs, and jsonschema does without it.
+	$(BIN)/uv pip uninstall --python $(BIN)/python --quiet rfc3987-syntax
 	touch $(STAMP)
 
 # The kernel runtimes (.venv-kernel, .venv-kernel-keras) of the exercises, from the student kit's pinned files;
