@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,8 @@ from corpus import REPO, corpus, notebooks
 from convcourse.grader import grading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Every course these tests grade shares one cache of Keras references: the cases are seeded, the same in each.
+os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", tempfile.mkdtemp(prefix="convcourse-references-"))
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
