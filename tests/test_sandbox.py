@@ -177,3 +177,14 @@ def test_cleanup_of_a_run_leaves_other_runs_alone(monkeypatch):
         assert not mine.root.exists() and other.root.exists() and os.path.ismount(other.scratch)
     finally:
         other.destroy()
+
+
+@needs_isolation
+def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch):
+    """A checkout in a 0750 home folder: the sandbox user could not read the runtime, so nothing runs at all."""
+    home = tmp_path / "home"
+    (home / "venv" / "bin").mkdir(parents=True)
+    home.chmod(0o750)
+    monkeypatch.setattr(sandbox, "runtime_python", lambda kind: home / "venv" / "bin" / "python")
+    with pytest.raises(RuntimeError, match="is not readable by other users"):
+        run_in_kernel("1")

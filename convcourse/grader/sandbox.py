@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,13 @@ def destroy_boxes_of_run(run):
     return removed
 
 
+def _others_can_reach(folder):
+    """Can a user other than the owner enter ``folder`` (every folder above it searchable, itself readable)?"""
+    folder = Path(os.path.realpath(folder))
+    return (all(os.stat(parent).st_mode & stat.S_IXOTH for parent in folder.parents)
+            and os.stat(folder).st_mode & stat.S_IROTH and os.stat(folder).st_mode & stat.S_IXOTH)
+
+
 def runtime_python(kind):
     """The interpreter of the kernel runtime ``kind`` (``numpy`` or ``keras``), built first if missing or stale."""
     if kind not in _RUNTIMES:
@@ -186,6 +194,13 @@ class SandboxKernelManager(AsyncKernelManager):
                 "Refusing to run student code without isolation: " + "; ".join(problems)
                 + f". Fix that, or set {UNSAFE_VARIABLE}=1 to grade without the sandbox (see the README)."
             )
+        runtime = runtime_python(self.runtime)
+        if not unsafe_mode() and not _others_can_reach(Path(runtime).parent.parent):
+            raise RuntimeError(
+                f"Refusing to run student code: the kernel runtime {Path(runtime).parent.parent} is not readable "
+                "by other users (is the checkout in a home folder of mode 0750 or 0700?). The sandbox user must "
+                "read it: make every folder above it world-searchable (chmod o+x), or move the checkout."
+            )
         if self.box is None:
             self.box = Box()
         else:
@@ -193,7 +208,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(self.box.scratch / "kernel")
         env = dict(kw.pop("env", None) or os.environ)
-        env.update(self.box.launcher_environment(runtime_python(self.runtime)))
+        env.update(self.box.launcher_environment(runtime))
         kw["env"] = env
         return await super()._async_pre_start_kernel(**kw)
 
