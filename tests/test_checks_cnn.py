@@ -174,3 +174,8 @@ def test_flat_layers_opens_nested_models():
     inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(2)])
     outer = keras.Sequential([keras.Input((3,)), inner, keras.layers.Dense(1)])
     assert [type(layer).__name__ for layer in flat_layers(outer)] == ["Dense", "Dense", "Dense"]
+
+
+def test_a_failing_pair_check_tries_every_configuration():
+    with pytest.raises(AssertionError, match=r"is wrong: \d+ of \d+ configurations failed; \d+ passed\.\n"):
+        check_pair_results(lambda layers: (1, 1), cases(), known_field)

@@ -1,5 +1,7 @@
 """Unit tests of convcourse.model_checks: correct conversions pass, known mistakes fail with messages that say why."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -138,3 +140,17 @@ def test_rejects_requires_a_value_error_naming_the_layer():
         check_rejects_classifier(lambda m: (_ for _ in ()).throw(ValueError("no")), model, layer_name, reason)
     with pytest.raises(AssertionError, match="should raise ValueError"):
         check_rejects_classifier(lambda m: m, model, layer_name, reason)
+
+
+def test_a_failing_kernel_check_counts_every_configuration_and_names_the_flatten_order():
+    def channels_last_order(dense_kernel, feature_shape, data_format="channels_last"):
+        channels, height, width = feature_shape
+        return np.asarray(dense_kernel, dtype=float).reshape(height, width, channels, -1)
+
+    cases = dense_kernel_cases(10, seed=4201, data_format="channels_first")
+    with pytest.raises(AssertionError) as failure:
+        check_dense_to_conv_kernel(channels_last_order, cases, seed=1)
+    message = str(failure.value)
+    assert re.match(r"channels_last_order is wrong: (\d+) of 10 configurations failed; (\d+) passed\.", message)
+    assert "Likely mistake" in message and "(C, H, W) order" in message
+    assert 1 <= message.count("\n- configuration ") <= 3

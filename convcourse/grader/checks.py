@@ -130,7 +130,7 @@ def failure_summary(name, total, shown, failed, unit="configurations"):
         lines.append(f"Likely mistake (in {named.count(likely)} of the {len(shown)} failing {unit} below): "
                      f"this is exactly what you get if {likely}.")
     lines.append(f"{'The first failing ' + unit if failed > 1 else 'The failing one'} "
-                 "(call it with such arguments to see it for yourself):")
+                 "(set one up as described and call your function to see it for yourself):")
     for call, problem, cause in shown:
         lines.append(f"- {call}: {problem}." + (f" This is exactly what you get if {cause}." if cause else ""))
     if failed > len(shown):

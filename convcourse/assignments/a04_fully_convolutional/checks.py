@@ -34,6 +34,8 @@ from convcourse.assignments.a04_fully_convolutional.references import (
     window_scores,
 )
 from convcourse.grader.cases import random_values
+from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch
+from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import array_difference, call_graded
 from convcourse.grader.oracle import keras_conv2d, keras_module
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
@@ -88,36 +90,48 @@ def _kernel_problem(kernel, expected_shape, case):
 
 def check_dense_to_conv_kernel(function, cases, seed=0):
     """Require ``Conv2D`` with ``function(dense_kernel, feature_shape, data_format)`` to give the outputs of
-    ``Flatten`` + ``Dense`` (flattening in ``data_format`` order) on random feature maps, for every case."""
+    ``Flatten`` + ``Dense`` (flattening in ``data_format`` order) on random feature maps, for every case.
+
+    Every case is tried (one batch when grading); a failure counts the failing and passing configurations and
+    shows the first few, naming the flatten-order mistake where the kernel reads the rows in the other order."""
     name = _function_name(function)
     rng = _default_rng(seed)
+    prefetch(function, cases)
+    failures = []
     for number, case in enumerate(cases, start=1):
         dense_kernel, feature_shape, data_format = case.args
         height, width, channels = channels_last_shape(feature_shape, data_format)
         units = dense_kernel.shape[1]
-        kernel = call_graded(function, case)
-        where = f"{name} is wrong in configuration {number} of {len(cases)} ({case.describe()})"
+        features = random_values(rng, (FEATURE_SAMPLES, height, width, channels))
+        call = f"configuration {number} of {len(cases)}: {name}({case.describe()})"
+        try:
+            kernel = call_graded(function, case)
+        except (AssertionError, KernelCallFailed):
+            raise
+        except Exception as error:  # noqa: BLE001 (a student's exception is that configuration's verdict)
+            failures.append((call, f"it raised {type(error).__name__}: {str(error)[:300]}", None))
+            continue
         problem = _kernel_problem(kernel, (height, width, channels, units), case)
         if problem is not None:
-            raise AssertionError(f"{where}: {problem}.")
-        features = random_values(rng, (FEATURE_SAMPLES, height, width, channels))
+            failures.append((call, problem, None))
+            continue
         expected = keras_flatten_dense(features, dense_kernel, None, data_format)
         outputs = keras_conv2d(features, kernel)[:, 0, 0, :]
         problem = array_difference(outputs, expected)
         if problem is None:
             continue
         other = "channels_first" if data_format == "channels_last" else "channels_last"
-        diagnosis = ""
+        cause = None
         if array_difference(outputs, keras_flatten_dense(features, dense_kernel, None, other)) is None:
             order = {"channels_last": "(H, W, C)", "channels_first": "(C, H, W)"}
-            diagnosis = (f"\nYour kernel reads the rows of dense_kernel in the {order[other]} order of {other!r}, "
-                         f"but with data_format={data_format!r} they are in {order[data_format]} order.")
+            cause = (f"the kernel reads the rows of dense_kernel in the {order[other]} order of {other!r}; with "
+                     f"data_format={data_format!r} they are in {order[data_format]} order")
         problem = problem.replace("it returned", "Conv2D with your kernel gives").replace(
             "Keras gives", "Flatten + Dense gives")
-        raise AssertionError(
-            f"{where}: on {FEATURE_SAMPLES} random feature maps of shape (H, W, C) = {(height, width, channels)}, "
-            f"{problem}.{diagnosis}"
-        )
+        failures.append((call, f"on {FEATURE_SAMPLES} random feature maps of shape (H, W, C) = "
+                               f"{(height, width, channels)}, {problem}", cause))
+    if failures:
+        raise AssertionError(failure_summary(name, len(cases), failures[:MAX_SHOWN], len(failures)))
     return None
 
 
@@ -203,8 +217,8 @@ def _diagnose(actual, model, x, windows):
         else:
             reference = _asarray(variant(x, training=False), dtype=_float64)[:, None, None, :]
         if array_difference(actual, reference) is None:
-            return f"\nThis is exactly what you get if {description}."
-    return ""
+            return description
+    return None
 
 
 def check_fully_convolutional(function, models, larger_inputs=0, structure=False, seed=0, batch=2):
@@ -213,50 +227,75 @@ def check_fully_convolutional(function, models, larger_inputs=0, structure=False
     On ``batch`` random inputs of the original size ``(H, W)`` its output must be ``(N, 1, 1, units)`` and
     equal the original's ``(N, units)``; on ``larger_inputs`` larger sizes per model it must equal
     :func:`convcourse.model_cases.window_scores`. ``structure=True`` also checks the returned object and
-    that the original model's weights and outputs are unchanged.
+    that the original model's weights and outputs are unchanged. Every model is tried; a failure counts the
+    failing and passing models and shows the first few (each described layer by layer).
     """
-    keras = keras_module()
     name = _function_name(function)
     rng = _default_rng(seed)
+    failures = []
     for number, model in enumerate(models, start=1):
-        where = f"model {number} of {len(models)}: {describe_classifier(model)}"
-        height, width, channels = (int(v) for v in model.inputs[0].shape[1:])
-        x = rng.normal(size=(batch, height, width, channels)).astype(_float32)
-        outputs = _asarray(model(x, training=False), dtype=_float64)
-        weights_before = [w.copy() for w in model.get_weights()]
         try:
-            converted = function(model)
-        except Exception as error:
-            raise AssertionError(f"{name} raised {type(error).__name__}: {error} ({where})") from None
-        if not isinstance(converted, keras.Model):
-            raise AssertionError(f"{name} returned {type(converted).__name__}, not a keras.Model ({where})")
-        if structure:
-            _check_structure(converted, model, name, where)
-            _check_unchanged(model, weights_before, x, outputs, name, where)
-        expected = outputs[:, None, None, :]
-        actual = _run(converted, x, name, where)
+            _check_one_model(function, model, rng, larger_inputs, structure, batch)
+        except _ModelFailed as failure:
+            failures.append((f"model {number} of {len(models)} ({describe_classifier(model)})", failure.problem,
+                             failure.cause))
+        except AssertionError as error:
+            failures.append((f"model {number} of {len(models)}", str(error).rstrip("."), None))
+    if failures:
+        raise AssertionError(failure_summary(name, len(models), failures[:MAX_SHOWN], len(failures), unit="models"))
+    return None
+
+
+class _ModelFailed(Exception):
+    """One model's failure: what is wrong and the known mistake it matches (or ``None``)."""
+
+    def __init__(self, problem, cause):
+        super().__init__(problem)
+        self.problem, self.cause = problem, cause
+
+
+def _check_one_model(function, model, rng, larger_inputs, structure, batch):
+    keras = keras_module()
+    name = _function_name(function)
+    where = describe_classifier(model)
+    height, width, channels = (int(v) for v in model.inputs[0].shape[1:])
+    x = rng.normal(size=(batch, height, width, channels)).astype(_float32)
+    outputs = _asarray(model(x, training=False), dtype=_float64)
+    weights_before = [w.copy() for w in model.get_weights()]
+    # Every input is drawn before the model is judged: the next models' inputs never depend on this verdict.
+    larger = [rng.normal(size=(batch, *size, channels)).astype(_float32)
+              for size in larger_input_sizes(model, rng, larger_inputs)]
+    try:
+        converted = function(model)
+    except KernelCallFailed:
+        raise
+    except Exception as error:
+        raise AssertionError(f"{name} raised {type(error).__name__}: {error} ({where})") from None
+    if not isinstance(converted, keras.Model):
+        raise AssertionError(f"{name} returned {type(converted).__name__}, not a keras.Model ({where})")
+    if structure:
+        _check_structure(converted, model, name, where)
+        _check_unchanged(model, weights_before, x, outputs, name, where)
+    expected = outputs[:, None, None, :]
+    actual = _run(converted, x, name, where)
+    problem = array_difference(actual, expected)
+    if problem is not None:
+        raise _ModelFailed(
+            f"on inputs of the original size {x.shape} the returned model should give the original's "
+            f"{outputs.shape} outputs as shape {expected.shape}: "
+            f"{problem.replace('Keras gives', 'the original model gives')}", _diagnose(actual, model, x, False))
+    for big in larger:
+        expected = window_scores(model, big)
+        actual = _run(converted, big, name, where)
         problem = array_difference(actual, expected)
         if problem is not None:
-            raise AssertionError(
-                f"{name} is wrong on {where}.\nOn inputs of the original size {x.shape} the returned model should "
-                f"give the original's {outputs.shape} outputs as shape {expected.shape}: "
-                f"{problem.replace('Keras gives', 'the original model gives')}.{_diagnose(actual, model, x, False)}"
-            )
-        for size in larger_input_sizes(model, rng, larger_inputs):
-            big = rng.normal(size=(batch, *size, channels)).astype(_float32)
-            expected = window_scores(model, big)
-            actual = _run(converted, big, name, where)
-            problem = array_difference(actual, expected)
-            if problem is not None:
-                stride = total_stride(model)
-                raise AssertionError(
-                    f"{name} is wrong on {where}.\nOn a larger input of shape {big.shape} the returned model should "
-                    f"give the map of scores {expected.shape}: entry [n, i, j] is the original model on the "
-                    f"{(height, width)} window starting at row i*{stride[0]}, column j*{stride[1]} (the total "
-                    f"stride): {problem.replace('Keras gives', 'the original model on that window gives')}."
-                    f"{_diagnose(actual, model, big, True)}"
-                )
-    return None
+            stride = total_stride(model)
+            raise _ModelFailed(
+                f"on a larger input of shape {big.shape} the returned model should give the map of scores "
+                f"{expected.shape}: entry [n, i, j] is the original model on the {(height, width)} window starting "
+                f"at row i*{stride[0]}, column j*{stride[1]} (the total stride): "
+                f"{problem.replace('Keras gives', 'the original model on that window gives')}",
+                _diagnose(actual, model, big, True))
 
 
 def check_rejects_classifier(function, model, layer_name, reason):
