@@ -1,8 +1,14 @@
-"""Unit tests of convcourse.grader.feedback: hidden regions and tracebacks leave the feedback, results stay."""
+"""Tests of convcourse.grader.feedback: hidden regions and tracebacks leave the feedback, results stay, and a graded
+wrong submission's feedback says what failed."""
+
+import html
+import re
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+from convcourse.grader import grading
 from convcourse.grader.feedback import HIDDEN_NOTICE, HideHiddenTests
 
 
@@ -29,3 +35,21 @@ def test_ordinary_cells_keep_their_source():
     notebook = new_notebook(cells=[new_code_cell("x = 1")])
     result, _ = HideHiddenTests().preprocess(notebook, {})
     assert result.cells[0].source == "x = 1"
+
+
+@pytest.mark.slow
+def test_feedback_of_a_wrong_submission_names_the_mistake_and_the_failing_configurations(graded):
+    """Through the real pipeline: a conv2d that puts 'same''s odd zero on the top/left is graded, and its feedback
+    page counts the failing configurations, names the mistake and describes up to three of them."""
+    assignment = "02_padding_and_stride"
+    result = graded(assignment)
+    wrong = next(s for s in result.submissions if s.name == "conv2d__top_heavy_same")
+    grading.nbgrader(result.root, "generate_feedback", assignment, "--force")
+    page = result.root / ".grading" / "feedback" / wrong.student / assignment / f"{assignment}.html"
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    counts = re.findall(r"conv2d is wrong: (\d+) of (\d+) configurations failed; (\d+) passed\.", text)
+    assert counts, "the feedback does not count the failing configurations"
+    assert all(int(failed) + int(passed) == int(total) and int(failed) > 0 for failed, total, passed in counts)
+    assert "this is exactly what you get if 'same' puts the extra zero of an odd total on the top/left" in text
+    listed = re.findall(r"- configuration \d+ of \d+: conv2d\(x of shape \([\d, ]+\), kernel of shape", text)
+    assert 1 <= len(listed) <= 3 * len(counts)
