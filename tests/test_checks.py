@@ -253,3 +253,30 @@ def test_the_checks_frames_are_hidden_from_ipython():
 
     for function in (student_checks.check_example, student_checks.call_graded, student_checks.array_difference):
         assert "__tracebackhide__" in inspect.getsource(function)
+
+
+def test_a_students_own_assertion_fails_its_configuration_but_a_broken_rule_stops_the_check():
+    from convcourse.grader.proxy import _replayed_exception
+
+    class FromKernel:  # the grader's view of a function run in the student's kernel
+        __name__ = "f"
+        runs_in_kernel = True
+
+        def prefetch(self, arg_lists):
+            pass
+
+        def __call__(self, a):
+            if a == 1:
+                raise _replayed_exception({"builtin": "AssertionError", "message": "x.ndim == 4", "type": "AssertionError"})
+            return a
+
+    cases = [Case(("a",), (1,)), Case(("a",), (2,))]
+    with pytest.raises(AssertionError, match=r"1 of 2 configurations failed; 1 passed(.|\n)*raised AssertionError: x.ndim"):
+        check_integer_results(FromKernel(), cases, lambda a: a)
+
+    def mutating(x, kernel, bias):
+        x[...] = 0.0
+        return einsum_conv2d(x, kernel, bias)
+
+    with pytest.raises(AssertionError, match="^mutating changed its input 'x'"):
+        check_against_reference(mutating, CASES[:3], keras_conv2d)

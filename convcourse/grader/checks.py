@@ -26,7 +26,7 @@ import os
 
 import numpy as _np
 
-from convcourse.grader.proxy import KernelCallFailed
+from convcourse.grader.proxy import KernelCallFailed, StudentRaised
 from convcourse.student.checks import (
     _copies,
     _function_name,
@@ -98,9 +98,11 @@ def check_each(function, cases, expected_values, judge, mistakes=None):
     for number, (case, expected) in enumerate(zip(cases, expected_values), start=1):
         try:
             actual = call_graded(function, case)
-        except (AssertionError, KernelCallFailed):
+        except KernelCallFailed:
             raise
         except Exception as error:  # noqa: BLE001 (a student's exception is that configuration's verdict)
+            if isinstance(error, AssertionError) and not isinstance(error, StudentRaised):
+                raise  # the checks' own verdict on a broken rule, not a configuration's
             failures.append((number, case, f"it raised {type(error).__name__}: {str(error)[:300]}", None, False))
             continue
         problem = judge(actual, expected)
