@@ -36,6 +36,7 @@ RUNTIMES = {
     "keras": (".venv-kernel-keras", KERNEL_REQUIREMENTS + ("requirements-keras.txt",)),
 }
 STAMP = ".convcourse-runtime"
+RECIPE = "compiled bytecode"  # how a runtime is built: a change here rebuilds every runtime
 
 _PYPROJECT = """\
 [build-system]
@@ -116,7 +117,7 @@ def _uv():
 def _fingerprint(kind, root):
     root = Path(root)
     digest = hashlib.sha256()
-    digest.update(f"{kind}\n{base_python()}\n".encode())
+    digest.update(f"{kind}\n{base_python()}\n{RECIPE}\n".encode())
     files = [root / KIT / name for name in RUNTIMES[kind][1]] + [root / "requirements.lock"]
     for path in files + _student_sources(root):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -161,7 +162,10 @@ def ensure_runtime(kind, root=REPO_ROOT, quiet=True):
             for name in RUNTIMES[kind][1]:
                 shutil.copy(root / KIT / name, folder / name)
             requirements = [argument for name in RUNTIMES[kind][1] for argument in ("-r", name)]
+            # Bytecode compiled now: inside the sandbox the runtime is read-only, and without .pyc files every
+            # kernel would compile IPython and NumPy from source at each start.
             _run([uv, "pip", "install", "--python", str(python), "--index-strategy", "unsafe-best-match",
+                  "--compile-bytecode",
                   *(["--quiet"] if quiet else []), "--constraint", str(root / "requirements.lock"), *requirements],
                  cwd=folder)
         stamp.write_text(fingerprint + "\n")
