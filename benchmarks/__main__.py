@@ -5,7 +5,8 @@
 * setup: a fresh clone's ``make setup`` (new .venv, packages from the registry or uv's cache);
 * book: ``make book`` from a clean ``_build`` and again with nothing changed;
 * nbval: re-executing and comparing each chapter;
-* autograde: seconds per notebook for each assignment's solution (one nbgrader process, one notebook);
+* autograde: for each assignment, the first solution notebook alone, then wall and CPU seconds per notebook
+  graded in a class (one nbgrader process, references already computed);
 * throughput: a synthetic class of assignment 01 autograded sequentially and with one worker per core,
   in notebooks per minute, and whether both runs gave identical grades;
 * suite: the whole ``make test``.
@@ -13,6 +14,7 @@
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -75,16 +77,30 @@ def _course_with(assignment, students, folder):
     return course
 
 
-def bench_autograde(repeat, rows):
-    for assignment in sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()):
-        def once():
-            with tempfile.TemporaryDirectory() as folder:
-                course = _course_with(assignment, ["solution"], folder)
-                start = time.perf_counter()
-                grading.autograde(course, assignment, ["solution"])
-                return time.perf_counter() - start
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
-        rows.append((f"autograde one notebook, {assignment}", _median(repeat, once), "s"))
+
+def bench_autograde(repeat, rows):
+    """Per assignment: one solution notebook alone (a new nbgrader process, Keras references not yet computed),
+    then four more in one process, as in a class: wall and CPU seconds per notebook (kernels included)."""
+    for assignment in sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()):
+        cold, warm, cpu = [], [], []
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as folder:
+                students = [f"student{k}" for k in range(5)]
+                course = _course_with(assignment, students, folder)
+                start = time.perf_counter()
+                grading.autograde(course, assignment, students[:1])
+                cold.append(time.perf_counter() - start)
+                start, spent = time.perf_counter(), _children_cpu()
+                grading.autograde(course, assignment, students[1:])
+                warm.append((time.perf_counter() - start) / 4)
+                cpu.append((_children_cpu() - spent) / 4)
+        rows.append((f"autograde {assignment}: first notebook, alone", statistics.median(cold), "s"))
+        rows.append((f"autograde {assignment}: per notebook in a class", statistics.median(warm), "s"))
+        rows.append((f"autograde {assignment}: CPU per notebook in a class", statistics.median(cpu), "s"))
 
 
 def bench_throughput(repeat, rows, class_size):
