@@ -4,11 +4,13 @@ convolution scattering its kernel.
 The animations only draw what a chapter hands them — the padded input, where the window starts, the
 outputs the chapter computed with its own NumPy code and checked against Keras — so the pictures show
 exactly the arithmetic the chapter verified. :func:`show_animation` embeds an animation as matplotlib's
-JavaScript player (deterministic ids, no CDN stylesheet, text symbols instead of icon fonts) together with
-a PNG strip of its frames, which is what a reader without JavaScript (or a PDF) gets.
+JavaScript player (deterministic ids, no CDN stylesheet, inline SVG icons instead of an icon font or media-control
+characters that many fonts lack, a described frame and a labelled slider) together with a PNG strip of its
+frames, which is what a reader without JavaScript (or a PDF) gets.
 """
 
 import hashlib
+import html
 import io
 import re
 
@@ -17,22 +19,40 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
 
+def _icon(shapes):
+    return (f'<svg viewBox="0 0 16 16" width="16" height="16" fill="currentColor" aria-hidden="true" '
+            f'focusable="false">{shapes}</svg>')
+
+
 _ICONS = {
-    "fa fa-minus": "&minus;", "fa fa-fast-backward": "&#x23EE;", "fa fa-step-backward": "&#x23F4;",
-    "fa fa-play fa-flip-horizontal": "&#x25C0;", "fa fa-pause": "&#x23F8;", "fa fa-play": "&#x25B6;",
-    "fa fa-step-forward": "&#x23F5;", "fa fa-fast-forward": "&#x23ED;", "fa fa-plus": "+",
+    "fa fa-minus": _icon('<rect x="3" y="7" width="10" height="2"/>'),
+    "fa fa-fast-backward": _icon('<rect x="2" y="3" width="2" height="10"/><path d="M9 3v10L4 8zM15 3v10L10 8z"/>'),
+    "fa fa-step-backward": _icon('<rect x="3" y="3" width="2" height="10"/><path d="M13 3v10L6 8z"/>'),
+    "fa fa-play fa-flip-horizontal": _icon('<path d="M12 3v10L4 8z"/>'),
+    "fa fa-pause": _icon('<rect x="4" y="3" width="3" height="10"/><rect x="9" y="3" width="3" height="10"/>'),
+    "fa fa-play": _icon('<path d="M4 3v10l8-5z"/>'),
+    "fa fa-step-forward": _icon('<path d="M3 3v10l7-5z"/><rect x="11" y="3" width="2" height="10"/>'),
+    "fa fa-fast-forward": _icon('<path d="M1 3v10l5-5zM7 3v10l5-5z"/><rect x="12" y="3" width="2" height="10"/>'),
+    "fa fa-plus": _icon('<rect x="3" y="7" width="10" height="2"/><rect x="7" y="3" width="2" height="10"/>'),
 }
 PADDING_COLOUR = "#dddddd"
 WINDOW_COLOUR = "#cc3311"
 DONE_COLOUR = "#bbddff"
 
 
-def interactive_html(animation, fps=2):
-    """matplotlib's JavaScript player for ``animation``, made deterministic and self-contained."""
+def interactive_html(animation, fps=2, description="an animation"):
+    """matplotlib's JavaScript player for ``animation``, made deterministic, self-contained and accessible.
+
+    ``description`` is the frame's alt text; the slider is labelled as the animation's frame.
+    """
     markup = animation.to_jshtml(fps=fps, default_mode="loop")
     markup = re.sub(r"<link[^>]*font-awesome[^>]*>", "", markup)
     for icon, symbol in _ICONS.items():
         markup = markup.replace(f'<i class="{icon}"></i>', symbol)
+    alt = html.escape(description, quote=True)
+    markup = re.sub(r'<img id="(_anim_img[0-9a-f]{32})">', rf'<img id="\1" alt="{alt}">', markup, count=1)
+    markup = re.sub(r'(<input id="_anim_slider[0-9a-f]{32}" type="range")',
+                    r'\1 aria-label="Frame of the animation"', markup, count=1)
     random_id = re.search(r"_anim_img([0-9a-f]{32})", markup).group(1)
     stable_id = hashlib.sha1(markup.replace(random_id, "").encode()).hexdigest()[:32]
     return markup.replace(random_id, stable_id)
@@ -62,11 +82,15 @@ def frames_strip(animation, frames, columns=2, rows=2):
     return buffer.getvalue()
 
 
-def show_animation(animation, frames, fps=2):
-    """Display ``animation`` in a notebook: the interactive player, with a PNG strip as fallback."""
+def show_animation(animation, frames, fps=2, description=None):
+    """Display ``animation`` in a notebook: the interactive player, with a PNG strip as fallback.
+
+    ``description`` (default: the one the animation functions below attach) is read out for the frame.
+    """
     from IPython.display import display
 
-    bundle = {"text/html": interactive_html(animation, fps), "image/png": frames_strip(animation, frames),
+    description = description or getattr(animation, "description", f"an animation of {frames} frames")
+    bundle = {"text/html": interactive_html(animation, fps, description), "image/png": frames_strip(animation, frames),
               "text/plain": f"<animation of {frames} frames>"}
     plt.close(animation._fig)
     display(bundle, raw=True)
@@ -122,6 +146,10 @@ def sliding_window_animation(padded, kernel_size, output, strides=(1, 1), dilati
         return []
 
     animation = FuncAnimation(figure, draw, frames=frames, blit=False)
+    animation.description = (
+        f"{title + ': ' if title else ''}a {kernel_size[0]}x{kernel_size[1]} window (red outline) slides over a "
+        f"{rows}x{cols} input whose grey cells are padding, and each of the {frames} frames fills one more cell of "
+        f"the {output.shape[0]}x{output.shape[1]} output")
     return animation, frames
 
 
@@ -156,4 +184,8 @@ def scatter_animation(x, kernel, partial_outputs, strides=(1, 1), title=""):
         return []
 
     animation = FuncAnimation(figure, draw, frames=frames, blit=False)
+    animation.description = (
+        f"{title + ': ' if title else ''}each of the {frames} frames scatters the {kernel.shape[0]}x{kernel.shape[1]} "
+        f"kernel, scaled by one cell of the {x.shape[0]}x{x.shape[1]} input, into the {rows}x{cols} output, "
+        f"where the stamps add up")
     return animation, frames
