@@ -14,7 +14,10 @@ from convcourse.assignments.a06_backpropagation.cases import (
     im2col_cases,
     max_pool2d_backward_cases,
 )
-from convcourse.assignments.a06_backpropagation.checks import check_gradients, check_example_gradients
+from convcourse.assignments.a06_backpropagation.checks import check_gradients
+from convcourse.student.checks import check_example_parts
+
+GRADIENTS = ("grad_x", "grad_kernel", "grad_bias")
 from convcourse.assignments.a06_backpropagation.mistakes import (
     conv2d_backward_mistakes,
     im2col_mistakes,
@@ -173,19 +176,19 @@ def test_check_gradients_names_the_gradient_and_the_mistake():
         check_gradients(averaged, conv2d_backward_cases(10, seed=8), keras_conv2d_backward, conv2d_backward_mistakes())
 
 
-def test_check_example_gradients_wants_a_triple():
+def test_check_example_parts_wants_a_triple():
     def two(x, kernel, grad_output):
         return x, kernel
 
     args, expected = CONV_EXAMPLES[0]
     with pytest.raises(AssertionError, match="return the tuple"):
-        check_example_gradients(two, ["x", "kernel", "grad_output"], args, expected)
+        check_example_parts(two, ["x", "kernel", "grad_output"], args, expected, GRADIENTS)
     expected = [np.array(e, dtype=float).reshape(s) for e, s in zip(expected, [(1, 3, 3, 1), (2, 2, 1, 1), (1,)])]
-    check_example_gradients(_corpus_function("correct", "conv2d_backward__window_loops_float32"),
-                            ["x", "kernel", "grad_output"], args, expected)
-    with pytest.raises(AssertionError, match="grad_x is wrong"):
-        check_example_gradients(_corpus_function("wrong", "conv2d_backward__unflipped_kernel"),
-                                ["x", "kernel", "grad_output"], args, expected)
+    check_example_parts(_corpus_function("correct", "conv2d_backward__window_loops_float32"),
+                            ["x", "kernel", "grad_output"], args, expected, GRADIENTS)
+    with pytest.raises(AssertionError, match=r"grad_x \(element 0 of the returned tuple\) is wrong"):
+        check_example_parts(_corpus_function("wrong", "conv2d_backward__unflipped_kernel"),
+                                ["x", "kernel", "grad_output"], args, expected, GRADIENTS)
 
 
 @pytest.mark.parametrize("stem", ["im2col__channels_first_rows", "im2col__positions_column_by_column",

@@ -7,15 +7,13 @@ import pytest
 from convcourse.assignments.a05_cnn_in_practice import checks as checks_cnn
 from convcourse.assignments.a05_cnn_in_practice.checks import (
     check_digits_cnn_accuracy,
-    check_digits_cnn_structure,
     check_generator_budget,
     check_generator_layers,
     check_generator_range,
-    check_generator_shape,
-    check_pair_example,
     check_pair_results,
-    flat_layers,
 )
+from convcourse.student.checks import check_example
+from convcourse.student.models import check_digits_cnn_structure, check_generator_shape, flat_layers
 from convcourse.grader.cases import Case
 
 LAYERS = ("layers",)
@@ -33,14 +31,14 @@ def cases():
 def test_pairs_may_be_tuples_lists_or_numpy_ints():
     for kind in (tuple, list, lambda pair: np.array(pair, dtype=np.int64)):
         check_pair_results(lambda layers, kind=kind: kind(known_field(layers)), cases(), known_field)
-    check_pair_example(lambda layers: (np.int32(7), np.int64(2)), LAYERS, [[(3, 2, 1), (3, 1, 1)]], (7, 2))
+    check_example(lambda layers: (np.int32(7), np.int64(2)), LAYERS, [[(3, 2, 1), (3, 1, 1)]], (7, 2))
 
 
 def test_pairs_of_floats_or_bools_are_refused():
     with pytest.raises(AssertionError, match="pair of ints"):
         check_pair_results(lambda layers: tuple(float(v) for v in known_field(layers)), cases(), known_field)
-    with pytest.raises(AssertionError, match="pair of ints"):
-        check_pair_example(lambda layers: (True, 1), LAYERS, [[]], (1, 1))
+    with pytest.raises(AssertionError, match="tuple of 2 ints"):
+        check_example(lambda layers: (True, 1), LAYERS, [[]], (1, 1))
 
 
 def test_wrong_pairs_name_the_wrong_part_and_the_mistake():

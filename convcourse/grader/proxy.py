@@ -300,6 +300,8 @@ class KernelFunction:
         for index, after in mutated.items():
             if index < len(args) and isinstance(args[index], np.ndarray):
                 _mirror_mutation(args[index], after)
+            elif index < len(args) and _is_keras_model(args[index]):
+                _mirror_model_change(args[index], after)
         return value
 
     def __repr__(self):
@@ -309,6 +311,15 @@ class KernelFunction:
 def _signature(args):
     """What a prefetched reply is matched on: the arguments' types and shapes, in order."""
     return tuple((type(value).__name__, getattr(value, "shape", None)) for value in args)
+
+
+def _mirror_model_change(original, after):
+    """The student's function changed the model it was given: change the grader's copy the same way."""
+    try:
+        original.set_weights(after.get_weights())
+    except (AttributeError, ValueError):
+        first = original.weights[0]
+        first.assign(first.numpy() + 1.0)
 
 
 def _mirror_mutation(original, after):
@@ -321,13 +332,3 @@ def _mirror_mutation(original, after):
     flat = original.reshape(-1)
     if flat.size:
         flat[0] = flat[0] + 1 if np.isfinite(flat[0]) else 0
-
-
-def seeded_call(function, seed, *args):
-    """Call a model-building graded function after ``keras.utils.set_random_seed(seed)`` in the process that builds."""
-    if isinstance(function, KernelFunction):
-        return function.call(*args, seed=seed)
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    return function(*args)

@@ -84,10 +84,23 @@ class _Writer:
                 "ndarray_subclass": isinstance(value, np.ndarray)}
 
 
+def _snapshot(value):
+    """What a call could change of an argument: an array's values, or a Keras model's weights."""
+    if type(value) is np.ndarray:
+        return value.copy()
+    if _is_keras_model(value):
+        return [weights.copy() for weights in value.get_weights()]
+    return None
+
+
 def _changed(before, after):
     if type(before) is np.ndarray:
         return not (type(after) is np.ndarray and before.shape == after.shape
                     and bool(np.array_equal(before, after, equal_nan=True)))
+    if isinstance(before, list):  # a model's weights
+        now = after.get_weights()
+        return len(now) != len(before) or not all(
+            a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True)) for a, b in zip(before, now))
     return False
 
 
@@ -158,7 +171,7 @@ def _run_one(name, function, call, requests, writer):
         if not callable(function):
             raise TypeError(f"{name} is a {type(function).__name__}, not a function")
         args = [_load_argument(spec, requests) for spec in call["args"]]
-        originals = [value.copy() if type(value) is np.ndarray else None for value in args]
+        originals = [_snapshot(value) for value in args]
         value = _call(function, name, args, call.get("seed"), call.get("guarded", True) is not False)
         return {"status": "returned", "value": writer.encode(value),
                 "mutated": {str(i): writer.encode(after) for i, (before, after) in enumerate(zip(originals, args))

@@ -287,6 +287,33 @@ def check_example(function, names, args, expected, mistakes=None):
     raise AssertionError(f"{call}: {problem}.{named}\n\n{_comparison(actual, expected)}")
 
 
+def check_example_parts(function, names, args, expected, parts, mistakes=None):
+    """``check_example`` for a function that returns a tuple of arrays (``conv2d_backward``'s three gradients):
+    each of ``parts`` (their names, in order) must match the array of ``expected`` at the same place; a wrong part
+    is named, shown beside the expected one and, when it equals what a known mistake gives for that part
+    (``mistakes``: description -> tuple), diagnosed."""
+    __tracebackhide__ = True
+    case = Case(tuple(names), tuple(args))
+    name = _function_name(function)
+    actual = call_graded(function, case)
+    call = f"{name}({case.describe()})"
+    if type(actual) not in (tuple, list) or len(actual) != len(parts):
+        raise AssertionError(f"{call} returned {type(actual).__name__}"
+                             f"{f' of {len(actual)} values' if type(actual) in (tuple, list) else ''}; "
+                             f"return the tuple ({', '.join(parts)})")
+    for index, part in enumerate(parts):
+        wanted = _asarray(expected[index], dtype=_float64)
+        problem = array_difference(actual[index], wanted)
+        if problem is None:
+            continue
+        named = diagnosis(actual[index], {description: values[index]
+                                          for description, values in (mistakes or {}).items()})
+        named = f"\n{named}" if named else ""
+        raise AssertionError(f"{call}: {part} (element {index} of the returned tuple) is wrong: "
+                             f"{problem.replace('Keras gives', 'expected')}.{named}\n\n"
+                             f"{_comparison(actual[index], wanted)}")
+
+
 def _show_without_hidden_frames(shell, etype, value, tb, tb_offset=None):
     """IPython's handler for ``AssertionError``: the usual traceback, minus every frame that sets
     ``__tracebackhide__`` (IPython itself keeps the last frame, the one that raised: here a check's)."""

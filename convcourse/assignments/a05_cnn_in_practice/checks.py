@@ -1,6 +1,6 @@
 """The checks of assignment 05: integer pairs from a hand-written function, and Keras models a student builds.
 
-* :func:`check_pair_example` and :func:`check_pair_results` call a hand-written function (``receptive_field``)
+* :func:`check_pair_results` calls a hand-written function (``receptive_field``)
   under the guard, as :mod:`convcourse.checks` does, and require a pair of ints equal to the reference's.
 * The model checks call a ``build_*`` function *outside* the guard (building a Keras model is the point) and
   check what the contract asks of the model it returns, one aspect per function, cheap structural checks first:
@@ -18,13 +18,16 @@ import numpy as _np
 from convcourse.assignments.a05_cnn_in_practice import digits as _digits
 from convcourse.grader.cases import Case
 from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch
-from convcourse.grader.proxy import KernelCallFailed, seeded_call
+from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import call_graded
+from convcourse.student.models import (
+    GENERATOR_LATENT_DIM, _build, _generated, check_digits_cnn_structure,
+    flat_layers,
+)
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
     AssertionError,
     Exception,
     all,
-    any,
     bool,
     enumerate,
     float,
@@ -56,11 +59,8 @@ _Reshape = _keras.layers.Reshape
 _InputLayer = _keras.layers.InputLayer
 _UP_SAMPLING = (_keras.layers.UpSampling2D, _keras.layers.Resizing)
 
-DIGITS_MAX_PARAMS = 10_000
 DIGITS_MIN_ACCURACY = 0.95
 GENERATOR_MAX_PARAMS = 500_000
-GENERATOR_LATENT_DIM = 64
-IMAGE_SHAPE = (28, 28, 1)
 NOISE_SCALES = (1.0, 100.0, 10_000.0)
 
 
@@ -101,18 +101,6 @@ def _deep_copy(value):
     return value
 
 
-def check_pair_example(function, names, args, expected):
-    """The visible tests' check: ``function(*args)`` must return the pair of ints ``expected``."""
-    name = getattr(function, "__name__", "the function")
-    actual = _call_on_copy(function, names, args)
-    pair = _as_int_pair(actual)
-    call = f"{name}({', '.join(f'{n}={a!r}' for n, a in zip(names, args))})"
-    if pair is None:
-        raise AssertionError(f"{call} returned {actual!r}; return a pair of ints, for example (5, 1)")
-    if pair != tuple(expected):
-        raise AssertionError(f"{call} returned {pair}, expected {tuple(expected)}")
-
-
 def check_pair_results(function, cases, reference, mistakes=None, what=("size", "jump")):
     """Require ``function(*case.args)`` to return the pair of ints ``reference(*case.args)`` for every case.
 
@@ -150,73 +138,14 @@ def check_pair_results(function, cases, reference, mistakes=None, what=("size", 
 
 # --- Keras models a student builds ------------------------------------------------------------------------------
 
-def _build(build, args, seed=_digits.MODEL_SEED):
-    name = getattr(build, "__name__", "the function")
-    model = seeded_call(build, seed, *args)
-    if not isinstance(model, _Model):
-        raise AssertionError(f"{name}() returned {type(model).__name__}, not a keras.Model")
-    return model
 
 
-def flat_layers(model):
-    """The layers of ``model`` in order, nested models opened, input layers left out."""
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, _Model):
-            layers += flat_layers(layer)
-        elif not isinstance(layer, _InputLayer):
-            layers.append(layer)
-    return layers
 
 
-def _run(model, batch, what):
-    try:
-        return _asarray(model(batch, training=False))
-    except Exception as error:
-        raise AssertionError(f"the model cannot take {what}: {type(error).__name__}: {error}") from None
 
 
-def _declared_input_shape(model):
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        return None  # an unbuilt Sequential: its input shape is fixed by the first batch it sees
-    if not inputs:
-        return None
-    return tuple(inputs[0].shape)
 
 
-def check_digits_cnn_structure(build_digits_cnn):
-    """A compiled ``keras.Model`` for ``(N, 8, 8, 1)`` images, 10 softmax outputs, at most 10,000 parameters and
-    at least one ``Conv2D`` layer. Builds the model, never trains it."""
-    model = _build(build_digits_cnn, ())
-    declared = _declared_input_shape(model)
-    if declared is not None and declared[1:] != (8, 8, 1):
-        raise AssertionError(f"the model's input has shape {declared}; the digits are (None, 8, 8, 1)")
-    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
-        raise AssertionError(
-            "the model is not compiled: call model.compile(optimizer=..., loss='sparse_categorical_crossentropy', "
-            "metrics=['accuracy']) before returning it"
-        )
-    rng = _default_rng(5)
-    for scale in (1.0, 10.0):
-        batch = (rng.uniform(size=(4, 8, 8, 1)) * scale).astype("float32")
-        output = _run(model, batch, "a batch of shape (4, 8, 8, 1)")
-        if output.shape != (4, 10):
-            raise AssertionError(f"on a batch of shape (4, 8, 8, 1) the model returns shape {output.shape}, "
-                                 "not (4, 10): one probability per digit")
-        sums = output.sum(axis=1)
-        if not bool(_isfinite(output).all()) or float(output.min()) < 0.0 or float(_abs(sums - 1.0).max()) > 1e-3:
-            raise AssertionError(
-                f"the outputs are not softmax probabilities (smallest {float(output.min()):.3g}, a row sums to "
-                f"{float(sums[_argmax(_abs(sums - 1.0))]):.4g}): end with Dense(10, activation='softmax')"
-            )
-    params = int(model.count_params())
-    if params > DIGITS_MAX_PARAMS:
-        raise AssertionError(f"the model has {params:,} parameters; the budget is {DIGITS_MAX_PARAMS:,}")
-    if not any(isinstance(layer, _Conv2D) for layer in flat_layers(model)):
-        kinds = ", ".join(type(layer).__name__ for layer in flat_layers(model))
-        raise AssertionError(f"the model has no Conv2D layer (its layers: {kinds}); a CNN needs at least one")
 
 
 def check_digits_cnn_accuracy(build_digits_cnn, minimum=DIGITS_MIN_ACCURACY):
@@ -240,22 +169,8 @@ def check_digits_cnn_accuracy(build_digits_cnn, minimum=DIGITS_MIN_ACCURACY):
         )
 
 
-def _generated(model, latent_dim, scale=1.0, batch=3):
-    noise = (_default_rng(7).normal(size=(batch, latent_dim)) * scale).astype("float32")
-    return _run(model, noise, f"noise of shape {noise.shape}")
 
 
-def check_generator_shape(build_generator, latent_dims=(GENERATOR_LATENT_DIM, 100)):
-    """``build_generator()`` (default ``latent_dim``) and ``build_generator(latent_dim)`` map noise
-    ``(N, latent_dim)`` to images ``(N, 28, 28, 1)``."""
-    for latent_dim in latent_dims:
-        args = () if latent_dim == GENERATOR_LATENT_DIM else (latent_dim,)
-        model = _build(build_generator, args)
-        call = f"build_generator({', '.join(str(a) for a in args)})"
-        images = _generated(model, latent_dim)
-        if images.shape != (3,) + IMAGE_SHAPE:
-            raise AssertionError(f"{call} maps noise of shape (3, {latent_dim}) to shape {images.shape}; "
-                                 f"the contract asks for {(3,) + IMAGE_SHAPE}")
 
 
 def check_generator_range(build_generator):

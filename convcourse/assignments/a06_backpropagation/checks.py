@@ -66,20 +66,3 @@ def check_gradients(function, cases, reference, mistakes=None, gradients=GRADIEN
                     f"{gradient} (element {index} of the returned tuple) is wrong: {problem}.{diagnosis}"
                 )
     return None
-
-
-def check_example_gradients(function, names, args, expected):
-    """The visible check: ``function(*args)`` on a worked example must return the three arrays ``expected``."""
-    from convcourse.grader.cases import Case
-
-    case = Case(tuple(names), tuple(args))
-    name = _function_name(function)
-    actual = _triple(name, call_graded(function, case), case)
-    for index, gradient in enumerate(GRADIENTS):
-        wanted = _np.asarray(expected[index], dtype=_np.float64)
-        problem = array_difference(actual[index], wanted)
-        if problem is not None:
-            raise AssertionError(
-                f"{name}({case.describe()}): {gradient} is wrong: {problem.replace('Keras gives', 'expected')}.\n"
-                f"expected {gradient}:\n{wanted}\nyou returned:\n{actual[index]!r}"
-            )
