@@ -14,7 +14,7 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 WORKERS ?=
 CLASSROOM := $(BIN)/python -m convcourse.grader.classroom
 
-.PHONY: setup runtimes sandbox browser book student-kit test serve release collect collect-zip autograde feedback grades report benchmark clean
+.PHONY: setup runtimes sandbox browser book student-kit feedback-example test serve release collect collect-zip autograde feedback grades report benchmark clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,7 @@ runtimes: setup
 book: setup student-kit
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
 	cp _build/student-kit.zip _build/html/student-kit.zip
+	cp kit/feedback-example.html _build/html/feedback-example.html
 	@echo "The book is in _build/html/index.html (make serve to preview it)."
 
 # What a student downloads: _build/student-kit/ and _build/student-kit.zip (kit/START-HERE.md says what is in it).
@@ -55,6 +56,10 @@ sandbox:
 	  echo "bubblewrap was not found, so grading refuses to run student code. Install it (Debian/Ubuntu:"; \
 	  echo "'sudo apt-get install bubblewrap') and grade as root; see README, 'What grading protects'."; \
 	fi
+
+# The sample feedback page the book links: a real submission with a flipped kernel, graded by the real flow.
+feedback-example: setup runtimes sandbox
+	$(BIN)/python -m convcourse.grader.sample_feedback kit/feedback-example.html
 
 # The browser tests need Chromium: installed with apt where that works (root or sudo), otherwise explained.
 browser:

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from corpus import REPO
 
-from convcourse.grader import classroom, grading
+from convcourse.grader import classroom, grading, sample_feedback
 from convcourse.grader.sandbox import isolation_problems, sandbox_root
 
 pytestmark = pytest.mark.slow
@@ -105,6 +105,7 @@ def graded_class(tmp_path_factory):
     for path in sorted(FORGERS.glob("*.py")):
         students[f"forger-{path.stem.replace('_', '-')}"] = _forger(release, path.read_text())
     students["scripts"] = _with_scripts(release)
+    students[sample_feedback.STUDENT] = _with(release, "corr2d", sample_feedback.FLIPPED_KERNEL)
     students["sleeper"] = _sleeper(release)
     for student, notebook in students.items():
         grading.submit(course, ASSIGNMENT, student, notebook)
@@ -245,3 +246,12 @@ def test_feedback_grades_and_report(graded_class):
     assert {row["student_id"] for row in rows} >= set(outcome)
     report = (course / "class-report.html").read_text()
     assert "Pass rate per test" in report and "data:image/png;base64," in report and "KernelDied" in report
+
+
+def test_the_books_sample_feedback_is_what_grading_gives_today(graded_class):
+    """kit/feedback-example.html (linked from the book's home page) says exactly what this class's copy says."""
+    course, _, _ = graded_class
+    graded = course / ".grading" / "feedback" / sample_feedback.STUDENT / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    committed = sample_feedback.failure_messages(REPO / "kit" / "feedback-example.html")
+    assert committed and committed == sample_feedback.failure_messages(graded), (
+        "kit/feedback-example.html is out of date: run `make feedback-example`")

@@ -1,11 +1,12 @@
 """The sample feedback page of the book: a real submission with one plausible mistake, graded by the real flow.
 
-    python -m convcourse.grader.sample_feedback book/feedback-example.html
+    python -m convcourse.grader.sample_feedback kit/feedback-example.html
 
 Assignment 01 is answered with the solution's functions except ``corr2d``, which turns the kernel by 180 degrees
 (a true convolution, the most common mistake of the course). The notebook is autograded in a throw-away course
 folder and its feedback page — exactly what the student would receive — is written to OUTPUT. ``make
-feedback-example`` regenerates it; the book links it from its home page.
+feedback-example`` regenerates it; the book links it from its home page and the class test
+(``tests/test_classroom.py``) checks that its messages are what grading gives today.
 """
 
 import shutil
@@ -20,11 +21,12 @@ STUDENT = "sample-student"
 FLIPPED_KERNEL = '''def corr2d(image, kernel):
     """Valid, stride-1 cross-correlation of ``image (H, W)`` with ``kernel (kh, kw)``."""
     image = np.asarray(image, dtype=float)
-    kernel = np.asarray(kernel, dtype=float)[::-1, ::-1]  # (turning the kernel: the mistake)
+    kernel = np.asarray(kernel, dtype=float)
     if image.ndim != 2 or kernel.ndim != 2:
         raise ValueError(f"image and kernel must be 2-D, got {image.shape} and {kernel.shape}")
     if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
         raise ValueError(f"kernel of shape {kernel.shape} does not fit in image of shape {image.shape}")
+    kernel = kernel[::-1, ::-1]  # turning the kernel around: the mistake
     kh, kw = kernel.shape
     out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
     for i in range(out.shape[0]):
@@ -54,3 +56,12 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m convcourse.grader.sample_feedback OUTPUT.html")
     print(f"sample feedback written to {write_sample_feedback(sys.argv[1])}")
+
+
+def failure_messages(page):
+    """The failure messages of a feedback page, as text, in order."""
+    import html
+    import re
+
+    return [html.unescape(re.sub(r"<[^>]+>", "", match)).strip()
+            for match in re.findall(r"AssertionError: (.*?)</pre>", Path(page).read_text(), flags=re.S)]
