@@ -53,20 +53,6 @@ from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins 
     type,
 )
 
-# NumPy names bound once, at import, so that later patches by student cells do not reach the checks.
-_ndarray = _np.ndarray
-_integer = _np.integer
-_absolute = _np.absolute
-_subtract = _np.subtract
-_multiply = _np.multiply
-_add = _np.add
-_greater = _np.greater
-_isfinite = _np.isfinite
-_argmax = _ndarray.argmax
-_unravel_index = _np.unravel_index
-_copy = _ndarray.copy
-_max = _builtins.max
-_set = _builtins.set
 
 #: Failing configurations a message lists; the rest are counted.
 MAX_SHOWN = 3
@@ -128,7 +114,7 @@ def failure_summary(name, total, shown, failed, unit="configurations"):
     named = [cause for _, _, cause in shown if cause is not None]
     lines = [f"{name} is wrong: {failed} of {total} {unit} failed; {total - failed} passed."]
     if named:
-        likely = _max(_set(named), key=named.count)
+        likely = _builtins.max(_builtins.set(named), key=named.count)
         lines.append(f"Likely mistake (in {named.count(likely)} of the {len(shown)} failing {unit} below): "
                      f"this is exactly what you get if {likely}.")
     lines.append(f"{'The first failing ' + unit if failed > 1 else 'The failing one'} "
@@ -153,7 +139,7 @@ def _case_key(reference, case):
     digest = hashlib.sha1(repr((reference.__module__, reference.__qualname__, _source_digest(reference))).encode())
     for value in case.args:
         digest.update(repr(type(value)).encode())
-        if isinstance(value, _ndarray):
+        if isinstance(value, _np.ndarray):
             digest.update(repr((value.dtype.str, value.shape)).encode())
             digest.update(_np.ascontiguousarray(value).tobytes())
         else:
@@ -189,7 +175,7 @@ def reference_value(reference, case):
         value = value[()] if value.ndim == 0 else value
     else:
         value = reference(*_copies(case))
-        if path and isinstance(value, (_ndarray, int, float, _integer)):
+        if path and isinstance(value, (_np.ndarray, int, float, _np.integer)):
             os.makedirs(folder, exist_ok=True)
             partial = f"{path}.{os.getpid()}.tmp.npy"
             _np.save(partial, _np.asarray(value), allow_pickle=False)
@@ -218,7 +204,7 @@ def check_against_reference(function, cases, reference, mistakes=None):
 
 
 def _integer_problem(actual, expected):
-    if isinstance(actual, bool) or not isinstance(actual, (int, _integer)):
+    if isinstance(actual, bool) or not isinstance(actual, (int, _np.integer)):
         return f"it returned {actual!r} of type {type(actual).__name__}; return an int"
     if int(actual) != expected:
         return f"it returned {int(actual)}, Keras gives {expected}"
@@ -232,9 +218,9 @@ def check_integer_results(function, cases, reference, mistakes=None):
 
 
 def _pair_problem(actual, expected):
-    values = tuple(actual) if isinstance(actual, (tuple, list, _ndarray)) and getattr(actual, "ndim", 1) == 1 else ()
+    values = tuple(actual) if isinstance(actual, (tuple, list, _np.ndarray)) and getattr(actual, "ndim", 1) == 1 else ()
     if len(values) != len(expected) or not all(
-            isinstance(v, (int, _integer)) and not isinstance(v, bool) for v in values):
+            isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in values):
         return f"it returned {actual!r}; return a tuple of {len(expected)} ints"
     values = tuple(int(v) for v in values)
     if values != tuple(expected):
