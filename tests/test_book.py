@@ -54,3 +54,20 @@ def test_math_is_rendered_by_a_local_mathjax(book):
     scripts = re.findall(r"<script[^>]*src=\"([^\"]*mathjax[^\"]*)\"", page, flags=re.I)
     assert scripts and all(not s.startswith(("http", "//")) for s in scripts)
     assert all((book / "chapters" / s.split("?")[0]).resolve().exists() for s in scripts)
+
+
+def test_chapters_hide_their_setup_open_with_the_title_and_describe_every_figure():
+    for path in sorted((REPO / "chapters").glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        setup, title = cells[0], cells[1]
+        assert setup.cell_type == "code" and "remove-cell" in setup.metadata.get("tags", []), path.name
+        assert "setup_notebook(keras=True)" in setup.source, path.name
+        assert title.cell_type == "markdown" and title.source.startswith("# "), f"{path.name}: no title after the setup"
+        for index, cell in enumerate(cells):
+            pictures = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})
+                        and "text/html" not in o["data"]]  # an animation's PNG is its fallback, described in the HTML
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            if pictures:
+                # A sentence, not a file name: what the figure shows, for a reader who cannot see it.
+                assert len(alt.split()) >= 8 and not re.search(r"\.(png|svg|jpe?g)$", alt), \
+                    f"{path.name} cell {index}: figure without a meaningful alt text"

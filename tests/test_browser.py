@@ -1,6 +1,7 @@
 """The built book in a real browser (Debian's Chromium driven by Playwright): every page loads without console
-errors, renders its math and images, plays its animations, navigates and searches, and never asks for
-anything outside 127.0.0.1. A screenshot of every page goes to test-artifacts/screenshots/."""
+errors, renders its math and images, passes axe-core's WCAG 2.0/2.1 A and AA rules, fits its code, outputs and
+display equations in their boxes at 1280 px, plays its animations, navigates and searches, and never asks for
+anything outside 127.0.0.1. Screenshots of every page at 1280 px and 390 px go to test-artifacts/screenshots/."""
 
 import functools
 import http.server
@@ -17,9 +18,20 @@ from corpus import REPO
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CONVCOURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# Console noise of the theme itself, not of the course: the stored theme preference is empty on a fresh
-# profile, and the browser asks for a favicon the theme does not ship.
-KNOWN_NOISE = (re.compile(r"Got invalid theme mode"), re.compile(r"Failed to load resource.*404"))
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The boxes a reader must not have to scroll sideways at 1280 px: code, outputs and display equations.
+TOO_WIDE = """() => {
+  const wide = [];
+  const boxes = 'main .cell_input pre, main .cell_output pre, main .cell_output .output, main div.math,'
+      + ' main mjx-container[display="true"]';
+  for (const box of document.querySelectorAll(boxes)) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      wide.push(`${box.tagName.toLowerCase()} ${box.scrollWidth} px in ${box.clientWidth} px: `
+                + box.textContent.trim().slice(0, 70));
+    }
+  }
+  return wide;
+}"""
 SCREENSHOTS = Path(os.environ.get("CONVCOURSE_ARTEFACTS", REPO / "test-artifacts")) / "screenshots"
 
 
@@ -56,8 +68,8 @@ def _pages(book):
                   if p.parts[-2] != "_static" and p.name not in ("genindex.html", "search.html"))
 
 
-def _open(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def _open(browser, url, width=1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
     record = {"outside": [], "errors": []}
 
     def on_request(request):
@@ -65,7 +77,7 @@ def _open(browser, url):
             record["outside"].append(request.url)
 
     page.on("request", on_request)
-    page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
+    page.on("console", lambda m: m.type == "error" and record["errors"].append(f"{m.text} ({m.location['url']})"))
     page.on("pageerror", lambda error: record["errors"].append(str(error)))
     page.goto(url, wait_until="networkidle")
     page.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise !== undefined")
@@ -73,14 +85,15 @@ def _open(browser, url):
     return page, record
 
 
-def test_every_page_loads_cleanly_offline_with_math_and_images(book, site, browser):
+def test_every_page_loads_cleanly_offline_accessible_and_fits_at_1280_px(book, site, browser):
+    """One pass over every page: console, network, math, images, axe-core and widths, then screenshots."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for relative in _pages(book):
         page, record = _open(browser, f"{site}/{relative}")
-        errors = [e for e in record["errors"] if not any(noise.search(e) for noise in KNOWN_NOISE)]
-        if errors:
-            problems.append(f"{relative}: console errors {errors[:2]}")
         if record["outside"]:
             problems.append(f"{relative}: requests outside 127.0.0.1 {record['outside'][:2]}")
         prose = page.evaluate("() => { const m = document.querySelector('main').cloneNode(true);"
@@ -91,13 +104,49 @@ def test_every_page_loads_cleanly_offline_with_math_and_images(book, site, brows
         has_math = 'class="math' in (book / relative).read_text(encoding="utf-8")
         if has_math and page.locator("mjx-container").count() == 0:
             problems.append(f"{relative}: math was not rendered")
+        # A TeX command MathJax did not understand shows as text (e.g. `\_` inside \text{...}) or as an error.
+        shown_tex = page.evaluate("() => [...document.querySelectorAll('mjx-container')].map(m => m.textContent)"
+                                  ".filter(t => t.includes('\\\\')).slice(0, 2)")
+        if shown_tex or page.locator("mjx-merror").count():
+            problems.append(f"{relative}: math shows a backslash or an error {shown_tex}")
         broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
                                ".map(i => i.src)")
         if broken:
             problems.append(f"{relative}: images that do not load {broken[:2]}")
-        page.screenshot(path=str(SCREENSHOTS / (relative.replace("/", "__").removesuffix(".html") + ".png")))
+        unnamed = page.evaluate("() => [...document.querySelectorAll('main img')].filter(i => {"
+                                " const alt = (i.getAttribute('alt') || '').trim();"
+                                " return alt.length < 15 || /\\.(png|jpe?g|svg)$/i.test(alt); }).map(i => i.src.slice(0, 60))")
+        if unnamed:
+            problems.append(f"{relative}: images without a meaningful alt text {unnamed[:2]}")
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]})
+        for violation in results.response["violations"]:
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            problems.append(f"{relative}: axe {violation['id']} ({len(violation['nodes'])}x) {targets}")
+        wide = page.evaluate(TOO_WIDE)
+        if wide and not relative.startswith("exercises/"):  # exercises: the test below
+            problems.append(f"{relative}: {len(wide)} boxes wider than the page at 1280 px, e.g. {wide[:3]}")
+        name = relative.replace("/", "__").removesuffix(".html")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(100)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
+        # Errors logged at either width or while axe-core reads the page (it fetches the stylesheets again).
+        if record["errors"]:
+            problems.append(f"{relative}: console errors {record['errors'][:2]}")
         page.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(strict=True, reason="exercise pages 01-06 still have code lines over 95 characters and one wide "
+                   "display equation (02's pooling formula): they are generated from solutions/, whose owners wrap them")
+def test_exercise_pages_fit_at_1280_px(book, site, browser):
+    wide = {}
+    for relative in _pages(book):
+        if relative.startswith("exercises/"):
+            page, _ = _open(browser, f"{site}/{relative}")
+            wide[relative] = page.evaluate(TOO_WIDE)
+            page.close()
+    assert not any(wide.values()), {page: boxes[:3] for page, boxes in wide.items() if boxes}
 
 
 def test_chapters_show_math_and_pictures(site, browser):
