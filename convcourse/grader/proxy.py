@@ -302,6 +302,8 @@ class KernelFunction:
                 _mirror_mutation(args[index], after)
             elif index < len(args) and _is_keras_model(args[index]):
                 _mirror_model_change(args[index], after)
+            elif index < len(args) and type(args[index]) is list:
+                args[index][:] = after if isinstance(after, (list, tuple)) else [after]
         return value
 
     def __repr__(self):

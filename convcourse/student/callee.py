@@ -12,6 +12,7 @@ the grader receives, which is what a submission controls anyway.
 
 import builtins
 import contextlib
+import copy
 import json
 import os
 import sys
@@ -89,15 +90,23 @@ def _snapshot(value):
     if type(value) is np.ndarray:
         return value.copy()
     if _is_keras_model(value):
-        return [weights.copy() for weights in value.get_weights()]
+        return _Weights(weights.copy() for weights in value.get_weights())
+    if type(value) is list:
+        return copy.deepcopy(value)
     return None
+
+
+class _Weights(list):
+    """A model's weights before the call."""
 
 
 def _changed(before, after):
     if type(before) is np.ndarray:
         return not (type(after) is np.ndarray and before.shape == after.shape
                     and bool(np.array_equal(before, after, equal_nan=True)))
-    if isinstance(before, list):  # a model's weights
+    if type(before) is list:
+        return before != after
+    if isinstance(before, _Weights):
         now = after.get_weights()
         return len(now) != len(before) or not all(
             a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True)) for a, b in zip(before, now))
