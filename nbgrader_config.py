@@ -74,5 +74,6 @@ c.OverwriteCells.add_missing_cells = True
 # Feedback explains failures without showing hidden tests or traceback lines that quote them, and is sanitised:
 # no script, event handler or iframe from a student's markdown or outputs runs in it.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, CSSHTMLHeaderPreprocessor]
+c.SanitizeHTML.enabled = True  # nbconvert's preprocessors run only when enabled
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -4,8 +4,10 @@ forging and broken submissions is autograded in parallel, correct students keep 
 script, grades export and the class report is written, readable by the instructor only."""
 
 import csv
+import html.parser
 import json
 import os
+import re
 
 import nbformat
 import pytest
@@ -195,12 +197,27 @@ def _hidden_lines():
     return lines
 
 
+class _Elements(html.parser.HTMLParser):
+    """Every element of a page with its attributes (what a browser would build, as opposed to escaped text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
 def test_feedback_runs_no_student_script(graded_class):
     course, _, _ = graded_class
     page = (course / ".grading" / "feedback" / "scripts" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "My notes" in page
-    for dangerous in ("<script>window.stolen", "onerror=", "<iframe"):
-        assert dangerous not in page
+    elements = _Elements()
+    elements.feed(page)
+    assert not [tag for tag, _ in elements.found if tag in ("iframe", "object", "embed")]
+    assert not [(tag, attrs) for tag, attrs in elements.found if any(name.startswith("on") for name in attrs)]
+    assert "window.stolen" not in "".join(
+        page[match.end():page.find("</script>", match.end())] for match in re.finditer(r"<script[^>]*>", page))
 
 
 def test_a_notebook_has_a_time_budget(graded_class):

@@ -188,3 +188,29 @@ def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch
     monkeypatch.setattr(sandbox, "runtime_python", lambda kind: home / "venv" / "bin" / "python")
     with pytest.raises(RuntimeError, match="is not readable by other users"):
         run_in_kernel("1")
+
+
+@needs_isolation
+def test_processes_a_cell_leaves_running_are_ended_the_kernel_stays():
+    async def main():
+        km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            code = ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        time.sleep(600)\n"
+                    "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(600)\n    os._exit(0)\n"
+                    "time.sleep(1)")
+            await kc.execute_interactive(code, timeout=60, output_hook=lambda message: None)
+            ended = km.box.stop_strays()
+            printed = []
+            await kc.execute_interactive("print('still here')", timeout=60,
+                                         output_hook=lambda m: printed.append(m["content"].get("text", "")))
+            return ended, "".join(printed)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    ended, printed = asyncio.run(main())
+    assert ended >= 4 and "still here" in printed, (ended, printed)

@@ -240,6 +240,7 @@ class TrustedExecute(ResilientExecute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             self._student_seconds += time.monotonic() - started
+            self._stop_strays()
 
     execute_cell = run_sync(async_execute_cell)
 
@@ -260,6 +261,7 @@ class TrustedExecute(ResilientExecute):
                                                    f"test cell {grade_id}")
         if problem is not None:
             cell.outputs = [_error_output(*problem)]
+        self._stop_strays()
         self._tests_left[self._under_test] -= 1
         if self._tests_left[self._under_test] <= 0:
             self._graded.add(self._under_test)
@@ -267,6 +269,11 @@ class TrustedExecute(ResilientExecute):
             reason, self._broken = self._broken, None
             await self._recover(cell_index, reason)
         return cell
+
+    def _stop_strays(self):
+        """Each cell starts clean: processes a cell forked and left running are ended (the kernel stays)."""
+        if isinstance(self.km, SandboxKernelManager):
+            self.km.stop_strays()
 
     def _call_from_test(self, calls):
         """Called from the test cell's thread: one round trip to the kernel, run on the executor's event loop."""

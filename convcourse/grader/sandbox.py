@@ -133,6 +133,36 @@ class Box:
                     pass
             time.sleep(0.02)
 
+    def stop_strays(self):
+        """Kill the box's processes other than bubblewrap and the kernel: whatever a cell forked and left running
+        (a fork bomb's sleepers would otherwise hold the process limit and starve the next cells)."""
+        if not self.isolated:
+            return 0
+        try:
+            pids = [int(p) for p in (self.cgroups["pids"] / "cgroup.procs").read_text().split()]
+        except FileNotFoundError:
+            return 0
+        parents, names, started = {}, {}, {}
+        for pid in pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                started[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+            except (OSError, IndexError, ValueError):
+                continue
+            fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+            names[pid], parents[pid] = fields.get("Name", "").strip(), int(fields.get("PPid", "0"))
+        keep = {pid for pid, name in names.items() if name == "bwrap"}
+        # The kernel is bubblewrap's first child; orphans a cell left are bubblewrap's children too, but later.
+        children = [pid for pid, parent in parents.items() if parent in keep and pid not in keep]
+        keep |= {min(children, key=started.get)} if children else set()
+        stray = [pid for pid in names if pid not in keep]
+        for pid in stray:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return len(stray)
+
     def destroy(self):
         self.stop_processes()
         if self.isolated:
@@ -219,6 +249,10 @@ class SandboxKernelManager(AsyncKernelManager):
             if not restart:
                 self.box.destroy()
                 self.box = None
+
+    def stop_strays(self):
+        if self.box is not None:
+            self.box.stop_strays()
 
     def call_folders(self):
         from convcourse.grader.proxy import CallFolders

@@ -1,5 +1,6 @@
 import os
 import socket
+import sys
 
 found = []
 for path in {secrets}:  # the course's files, other students' work, earlier results: none may be readable
@@ -25,9 +26,15 @@ for port in range(1, 65536, 997):  # the network, even the loopback, must be unr
                 found.append(f"port {port}")
         except OSError:
             break
-for folder in ("/tmp/convcourse-sandbox", "/work", "/root", "/home", "/var"):
+for folder in ("/root", "/home", "/var", "/srv", "/mnt"):  # nothing of the machine's own
     if os.path.isdir(folder) and os.listdir(folder):
         found.append(folder)
+checkout = os.path.dirname(sys.prefix)  # the course's checkout: only the kernel runtime may be there
+if set(os.listdir(checkout)) - {".venv-kernel", ".venv-kernel-keras"}:
+    found.append(f"{checkout}: {sorted(os.listdir(checkout))}")
+box = os.path.dirname(os.getcwd())  # this kernel's box: other boxes beside it must not be visible
+if os.listdir(os.path.dirname(box)) != [os.path.basename(box)]:
+    found.append(f"other boxes: {os.listdir(os.path.dirname(box))}")
 
 
 def corr2d(image, kernel):
