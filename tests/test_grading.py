@@ -112,3 +112,13 @@ def test_feedback_shows_no_hidden_test_source(graded, assignment):
     if wrong is not None:
         text = (result.root / ".grading" / "feedback" / wrong.student / assignment / f"{assignment}.html").read_text()
         assert "Error" in text, "feedback for a wrong submission should explain the failure"
+
+
+@pytest.mark.parametrize("submission", [s for s in all_submissions("wrong") if s.callers], ids=str)
+def test_feedback_says_a_caller_was_judged_with_a_correct_helper(graded, submission):
+    """A correct conv2d that calls a wrong same_padding keeps its points, and its feedback says why."""
+    notebook = graded(submission.assignment).autograded_notebook(submission.student)
+    notes = [output.text for cell in notebook.cells for output in cell.get("outputs", [])
+             if output.get("text", "").startswith("Note from the grader:")]
+    callers = {function for function, _ in submission.callers}
+    assert any(submission.function in note and any(f"{c} calls" in note for c in callers) for note in notes), notes

@@ -200,6 +200,7 @@ class TrustedExecute(ResilientExecute):
         # when another function under test calls it.
         self._tests_left = collections.Counter(owner(name, self._functions) for name in self._tests)
         self._graded = set()
+        self._failed = set()  # functions with a failed test cell in this notebook
         self._stand_ins, self._builders = _assignment_references(assignment)
 
     def create_kernel_manager(self):
@@ -257,10 +258,15 @@ class TrustedExecute(ResilientExecute):
         self._namespace.update({name: KernelFunction(name, self._call_from_test) for name in self._functions})
         grade_id = self._grade_id(cell)
         self._under_test = owner(grade_id, self._functions)
+        self._stand_ins_used = set()
         problem = await self._loop.run_in_executor(self._pool, _run_trusted, source, self._namespace,
                                                    f"test cell {grade_id}")
+        note = self._stand_in_note()
+        if note:
+            cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=note))
         if problem is not None:
-            cell.outputs = [_error_output(*problem)]
+            cell.outputs.append(_error_output(*problem))
+            self._failed.add(self._under_test)
         self._stop_strays()
         self._tests_left[self._under_test] -= 1
         if self._tests_left[self._under_test] <= 0:
@@ -269,6 +275,16 @@ class TrustedExecute(ResilientExecute):
             reason, self._broken = self._broken, None
             await self._recover(cell_index, reason)
         return cell
+
+    def _stand_in_note(self):
+        """What the feedback says when the function under test called another graded function that failed."""
+        helped = sorted(self._stand_ins_used & self._failed)
+        if not helped:
+            return ""
+        names = " and ".join(helped)
+        return (f"{NOTE_PREFIX} {self._under_test} calls {names}. While {self._under_test} was tested, those calls "
+                f"were answered by a correct {names}, so {self._under_test} is judged on its own logic; what is wrong "
+                f"with your {names} is shown in {'their' if len(helped) > 1 else 'its'} own test cells above.\n")
 
     def _stop_strays(self):
         """Each cell starts clean: processes a cell forked and left running are ended (the kernel stays)."""
@@ -356,6 +372,7 @@ class TrustedExecute(ResilientExecute):
                 if name not in allowed:
                     raise KernelCallFailed(f"{name} has no stand-in here")
                 args = folders.read_arguments(request["args"])
+                self._stand_ins_used.add(name)
                 value = self._stand_ins[name](*args)
                 answer = {"status": "returned", "value": folders.write_value(f"{number}-s{count}", value, written)}
             except (ValueError, TypeError) as error:
@@ -379,6 +396,7 @@ class _KernelDiedDuringCall(Exception):
 
 
 MAX_PROMPT = 64 * 1024
+NOTE_PREFIX = "Note from the grader:"
 
 
 def owner(grade_id, functions):

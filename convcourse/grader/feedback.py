@@ -10,6 +10,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from convcourse.grader.execute import NOTE_PREFIX
+
 HIDDEN_NOTICE = "# (hidden tests: their results are shown below, their code is not)"
 
 
@@ -38,7 +40,8 @@ class HideHiddenTests(NbGraderPreprocessor):
             cell.source = self._without_hidden_region(cell.source)
         if utils.is_grade(cell) and not utils.is_solution(cell):
             # A test cell's only output is the grader's verdict; nothing else may pass through to the student.
-            cell.outputs = [output for output in cell.get("outputs", []) if output.output_type == "error"]
+            cell.outputs = [output for output in cell.get("outputs", []) if output.output_type == "error"
+                            or output.get("text", "").startswith(NOTE_PREFIX)]
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
