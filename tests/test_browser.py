@@ -137,8 +137,6 @@ def test_every_page_loads_cleanly_offline_accessible_and_fits_at_1280_px(book, s
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason="exercise pages 01-06 still have code lines over 95 characters and one wide "
-                   "display equation (02's pooling formula): they are generated from solutions/, whose owners wrap them")
 def test_exercise_pages_fit_at_1280_px(book, site, browser):
     wide = {}
     for relative in _pages(book):
