@@ -241,7 +241,7 @@ class TrustedExecute(ResilientExecute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             self._student_seconds += time.monotonic() - started
-            self._stop_strays()
+            await self._stop_strays()
 
     execute_cell = run_sync(async_execute_cell)
 
@@ -267,7 +267,7 @@ class TrustedExecute(ResilientExecute):
         if problem is not None:
             cell.outputs.append(_error_output(*problem))
             self._failed.add(self._under_test)
-        self._stop_strays()
+        await self._stop_strays()
         self._tests_left[self._under_test] -= 1
         if self._tests_left[self._under_test] <= 0:
             self._graded.add(self._under_test)
@@ -286,10 +286,19 @@ class TrustedExecute(ResilientExecute):
                 f"were answered by a correct {names}, so {self._under_test} is judged on its own logic; what is wrong "
                 f"with your {names} is shown in {'their' if len(helped) > 1 else 'its'} own test cells above.\n")
 
-    def _stop_strays(self):
-        """Each cell starts clean: processes a cell forked and left running are ended (the kernel stays)."""
-        if isinstance(self.km, SandboxKernelManager):
-            self.km.stop_strays()
+    async def _stop_strays(self):
+        """Each cell starts clean: processes a cell forked and left running are ended (the kernel stays), and the
+        kernel is asked to reap them, so that their process slots are free again."""
+        if not isinstance(self.km, SandboxKernelManager):
+            return
+        ended = self.km.stop_strays()
+        if not ended or self._lost_reason or self._broken:
+            return
+        try:
+            msg_id = self.kc.execute(REAP_CHILDREN, silent=True, store_history=False, allow_stdin=False)
+            await self._await_reply(msg_id, min(10.0, max(self._remaining(), 1.0)))
+        except _KernelDiedDuringCall:
+            pass
 
     def _call_from_test(self, calls):
         """Called from the test cell's thread: one round trip to the kernel, run on the executor's event loop."""
@@ -396,6 +405,13 @@ class _KernelDiedDuringCall(Exception):
 
 
 MAX_PROMPT = 64 * 1024
+REAP_CHILDREN = """import os as _os
+while True:
+    try:
+        if _os.waitpid(-1, _os.WNOHANG)[0] == 0:
+            break
+    except ChildProcessError:
+        break"""
 NOTE_PREFIX = "Note from the grader:"
 
 
