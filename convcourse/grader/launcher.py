@@ -49,10 +49,11 @@ def _bwrap_command(runtime, scratch, requests, kernel_argv, uid):
         "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--symlink", "usr/sbin", "/sbin",
         "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-        "--ro-bind", str(venv), str(venv),
         "--proc", "/proc", "--dev", "/dev",
         "--size", str(setting("CONVCOURSE_TMP_MB", 256) * 1024 * 1024), "--tmpfs", "/tmp",
         "--size", str(setting("CONVCOURSE_SHM_MB", 64) * 1024 * 1024), "--tmpfs", "/dev/shm",
+        # Binds come after the private /tmp: a runtime or a box under /tmp would otherwise be hidden by it.
+        "--ro-bind", str(venv), str(venv),
         "--bind", scratch, scratch,
         "--ro-bind", requests, requests,
         "--chdir", scratch,
