@@ -86,16 +86,16 @@ def test_differently_written_correct_implementation_earns_full_marks(graded, sub
 
 
 def _hidden_test_lines(assignment):
-    """Lines that only the hidden tests hold (a line that also stands in the release, such as a wrapped argument
+    """Lines that only the hidden tests hold (one that also stands in the release, such as a wrapped argument
     list, gives nothing away)."""
     notebook = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-    public = {line.strip() for cell in release.cells for line in cell.source.splitlines()}
+    public = "\n".join(cell.source for cell in release.cells)
     lines = set()
     for cell in notebook.cells:
         for block in re.findall(r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, flags=re.S):
             lines.update(line.strip() for line in block.splitlines() if len(line.strip()) > 12)
-    return lines - public
+    return {line for line in lines if line not in public}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
