@@ -13,23 +13,19 @@ import io
 import json
 import os
 import stat
-import sys
 import tempfile
 import zipfile
 
 import numpy as np
 
+from convcourse.student.callee import BUILTIN_EXCEPTIONS, is_keras_model
 from convcourse.student.guard import ForbiddenCallError
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_MODEL_UNPACKED_BYTES = 256 * 1024 * 1024
 
-_REPLAYED = {name: getattr(builtins, name) for name in (
-    "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError", "AttributeError", "NameError",
-    "NotImplementedError", "RuntimeError", "ArithmeticError", "LookupError", "AssertionError", "MemoryError",
-    "RecursionError", "OverflowError", "FloatingPointError", "UnboundLocalError", "Exception",
-)}
+_REPLAYED = {name: getattr(builtins, name) for name in BUILTIN_EXCEPTIONS}
 _REPLAYED["ForbiddenCallError"] = ForbiddenCallError
 
 
@@ -113,7 +109,7 @@ class CallFolders:
                     "items": [self._encode(item, prefix, files, depth + 1) for item in value]}
         if isinstance(value, np.ndarray):
             return self._encode_file(np.ascontiguousarray(value), prefix, files)
-        if _is_keras_model(value):
+        if is_keras_model(value):
             name = f"{prefix}-a{len(files)}.keras"
             value.save(os.path.join(self.requests, name))
             files.append(name)
@@ -259,11 +255,6 @@ class CallFolders:
                     pass
 
 
-def _is_keras_model(value):
-    keras = sys.modules.get("keras")
-    return keras is not None and isinstance(value, keras.Model)
-
-
 class KernelFunction:
     """Stands in for the graded function ``name`` in a test cell; each call runs in the student's kernel.
 
@@ -300,7 +291,7 @@ class KernelFunction:
         for index, after in mutated.items():
             if index < len(args) and isinstance(args[index], np.ndarray):
                 _mirror_mutation(args[index], after)
-            elif index < len(args) and _is_keras_model(args[index]):
+            elif index < len(args) and is_keras_model(args[index]):
                 _mirror_model_change(args[index], after)
             elif index < len(args) and type(args[index]) is list:
                 args[index][:] = after if isinstance(after, (list, tuple)) else [after]

@@ -23,7 +23,7 @@ import numpy as np
 from convcourse.student.guard import ForbiddenCallError, hand_written
 
 # Exceptions the grader re-raises as themselves; any other exception travels as its nearest builtin ancestor.
-_BUILTIN_EXCEPTIONS = frozenset((
+BUILTIN_EXCEPTIONS = frozenset((
     "ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError", "AttributeError", "NameError",
     "NotImplementedError", "RuntimeError", "ArithmeticError", "LookupError", "AssertionError", "MemoryError",
     "RecursionError", "OverflowError", "FloatingPointError", "UnboundLocalError", "Exception",
@@ -48,7 +48,7 @@ def _load_argument(spec, requests):
     raise ValueError(f"unknown argument kind {kind!r}")
 
 
-def _is_keras_model(value):
+def is_keras_model(value):
     keras = sys.modules.get("keras")
     return keras is not None and isinstance(value, keras.Model)
 
@@ -76,7 +76,7 @@ class _Writer:
             name = self._name("npy")
             np.save(os.path.join(self.results, name), np.asarray(value), allow_pickle=False)
             return {"kind": "array", "file": name, "scalar": True}
-        if _is_keras_model(value):
+        if is_keras_model(value):
             name = self._name("keras")
             value.save(os.path.join(self.results, name))
             return {"kind": "model", "file": name}
@@ -89,7 +89,7 @@ def _snapshot(value):
     """What a call could change of an argument: an array's values, or a Keras model's weights."""
     if type(value) is np.ndarray:
         return value.copy()
-    if _is_keras_model(value):
+    if is_keras_model(value):
         return _Weights(weights.copy() for weights in value.get_weights())
     if type(value) is list:
         return copy.deepcopy(value)
@@ -187,7 +187,7 @@ def _run_one(name, function, call, requests, writer):
                             if before is not None and _changed(before, after)}}
     except BaseException as error:  # noqa: BLE001 (every failure of the student's code is reported, never raised)
         builtin = next((kind.__name__ for kind in type(error).__mro__
-                        if kind.__name__ in _BUILTIN_EXCEPTIONS and getattr(builtins, kind.__name__, None) is kind),
+                        if kind.__name__ in BUILTIN_EXCEPTIONS and getattr(builtins, kind.__name__, None) is kind),
                        "Exception")
         if isinstance(error, ForbiddenCallError):
             builtin = "ForbiddenCallError"
