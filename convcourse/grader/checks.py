@@ -169,19 +169,40 @@ def reference_value(reference, case):
     if key in _REFERENCE_CACHE:
         return _REFERENCE_CACHE[key]
     folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
-    path = os.path.join(folder, f"{key}.npy") if folder else None
-    if path and os.path.exists(path):
-        value = _np.load(path, allow_pickle=False)
-        value = value[()] if value.ndim == 0 else value
-    else:
+    value = _cached_on_disk(folder, key) if folder else None
+    if value is None:
         value = reference(*_copies(case))
-        if path and isinstance(value, (_np.ndarray, int, float, _np.integer)):
-            os.makedirs(folder, exist_ok=True)
-            partial = f"{path}.{os.getpid()}.tmp.npy"
-            _np.save(partial, _np.asarray(value), allow_pickle=False)
-            os.replace(partial, path)
+        if folder:
+            _keep_on_disk(folder, key, value)
     _REFERENCE_CACHE[key] = value
     return value
+
+
+def _cached_on_disk(folder, key):
+    """The value kept under ``key``: an array, a number, or a tuple of ints (kept as ``<key>-tuple.npy``)."""
+    for suffix in ("", "-tuple"):
+        path = os.path.join(folder, f"{key}{suffix}.npy")
+        if os.path.exists(path):
+            value = _np.load(path, allow_pickle=False)
+            if suffix:
+                return _builtins.tuple(int(v) for v in value)
+            return value[()] if value.ndim == 0 else value
+    return None
+
+
+def _keep_on_disk(folder, key, value):
+    if isinstance(value, _builtins.tuple) and all(
+            isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in value):
+        suffix, kept = "-tuple", _np.asarray(value, dtype=_np.int64)
+    elif isinstance(value, (_np.ndarray, int, float, _np.integer)):
+        suffix, kept = "", _np.asarray(value)
+    else:
+        return
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{key}{suffix}.npy")
+    partial = f"{path}.{os.getpid()}.tmp.npy"
+    _np.save(partial, kept, allow_pickle=False)
+    os.replace(partial, path)
 
 
 def reference_values(reference, cases):

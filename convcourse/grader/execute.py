@@ -23,6 +23,7 @@ Either way the student's test cells are scored and the reason is in the autograd
 """
 
 import asyncio
+import atexit
 import collections
 import copy
 import importlib
@@ -203,11 +204,24 @@ class TrustedExecute(ResilientExecute):
         self._failed = set()  # functions with a failed test cell in this notebook
         self._stand_ins, self._builders = _assignment_references(assignment)
 
+    def _runtime(self):
+        return "keras" if self._assignment.startswith(KERAS_ASSIGNMENTS) else "numpy"
+
     def create_kernel_manager(self):
+        spare = _take_spare(self._runtime())
+        if spare is not None:
+            self.km = spare
+            return spare
         km = super().create_kernel_manager()
         if isinstance(km, SandboxKernelManager):
-            km.runtime = "keras" if self._assignment.startswith(KERAS_ASSIGNMENTS) else "numpy"
+            km.runtime = self._runtime()
         return km
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        if isinstance(self.km, SandboxKernelManager):
+            await _start_spare(self.kernel_name, self.config, self._runtime(), self.extra_arguments, self.log)
+        return kc
 
     def _grade_id(self, cell):
         return cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -402,6 +416,53 @@ class TrustedExecute(ResilientExecute):
 
 class _KernelDiedDuringCall(Exception):
     pass
+
+
+# nbgrader grades a process's notebooks one after another. While one is graded, the kernel of the next boots in a
+# box of its own (fresh, like every box, and with no student code until it is handed its notebook), so that
+# nobody waits for a kernel to start but the first notebook.
+_SPARE = {}
+
+
+async def _start_spare(kernel_name, config, runtime, extra_arguments, log):
+    if "kernel" in _SPARE:
+        return
+    spare = SandboxKernelManager(kernel_name=kernel_name, config=config)
+    spare.runtime = runtime
+    try:
+        await spare.start_kernel(extra_arguments=list(extra_arguments))
+    except Exception as error:  # noqa: BLE001 (the next notebook then starts its own kernel, as without a spare)
+        log.warning("a spare kernel did not start (%s); the next notebook starts its own", error)
+        await spare._async_cleanup_resources()
+        return
+    _SPARE["kernel"] = spare
+    if not _SPARE.get("cleanup registered"):
+        atexit.register(_shut_spare)
+        _SPARE["cleanup registered"] = True
+
+
+def _take_spare(runtime):
+    """The spare kernel, if one is booting or ready for ``runtime`` and still alive; any other is shut down."""
+    spare = _SPARE.pop("kernel", None)
+    if spare is None:
+        return None
+    if spare.runtime == runtime and run_sync(spare.is_alive)():
+        return spare
+    _shut(spare)
+    return None
+
+
+def _shut(km):
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001, S110 (the box is destroyed with the run's others anyway)
+        pass
+
+
+def _shut_spare():
+    spare = _SPARE.pop("kernel", None)
+    if spare is not None:
+        _shut(spare)
 
 
 MAX_PROMPT = 64 * 1024

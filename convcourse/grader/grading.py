@@ -51,9 +51,23 @@ def prepare_course(course_root, assignments=None, repo_root=REPO_ROOT):
 
 
 def generate_assignment(course_root, assignment):
-    """``nbgrader generate_assignment``: the release in ``exercises/`` and the hidden tests in the gradebook."""
+    """``nbgrader generate_assignment``: the release in ``exercises/`` and the hidden tests in the gradebook;
+    then the Keras references of those tests, computed once for every class that will be graded."""
     nbgrader(course_root, "generate_assignment", assignment, "--force")
+    precompute_references(course_root, assignment)
     return Path(course_root) / "exercises" / assignment / f"{assignment}.ipynb"
+
+
+def precompute_references(course_root, assignment):
+    """:mod:`convcourse.grader.precompute` in a process of its own (free when nothing changed); its complaints
+    (the solution failing its own tests) are returned, for the log."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "convcourse.grader.precompute", str(course_root), assignment], cwd=course_root,
+        env=_environment(course_root), capture_output=True, text=True,
+    )
+    if completed.returncode:
+        return f"precomputing the references of {assignment} failed:\n{completed.stderr[-3000:]}\n"
+    return "".join(line + "\n" for line in completed.stderr.splitlines() if line.startswith("precompute "))
 
 
 def submission_path(course_root, assignment, student):
@@ -116,6 +130,8 @@ def autograde(course_root, assignment, students, workers=1, progress=None, retri
     """
     students = list(students)
     workers = max(1, min(workers, len(students)))
+    # Once here rather than in every worker: each would otherwise import TensorFlow for the same references.
+    log = precompute_references(course_root, assignment)
     batches = [students[k::workers] for k in range(workers)]
     started = []
     lock = threading.Lock()
@@ -129,7 +145,7 @@ def autograde(course_root, assignment, students, workers=1, progress=None, retri
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda batch: _autograde_batch(course_root, assignment, batch, report),
                                 batches))
-    log = "".join(log for _, log in results)
+    log += "".join(batch_log for _, batch_log in results)
     # A notebook nbgrader could not grade at all (its kernel never started) is an incident for that student
     # alone: it is tried once more, by itself.
     missing = [s for s in students if not autograded_path(course_root, assignment, s).exists()]

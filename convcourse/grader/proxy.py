@@ -18,7 +18,13 @@ import zipfile
 
 import numpy as np
 
-from convcourse.student.callee import BUILTIN_EXCEPTIONS, is_keras_model
+from convcourse.student.callee import (
+    BUILTIN_EXCEPTIONS,
+    INLINE_TOTAL_BYTES,
+    inline_array,
+    inline_spec,
+    is_keras_model,
+)
 from convcourse.student.guard import ForbiddenCallError
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
@@ -80,6 +86,7 @@ class CallFolders:
     def __init__(self, requests, results):
         self.requests = str(requests)
         self.results = str(results)
+        self._inlined = [0]
 
     def write_request(self, number, calls, stand_ins=(), guarded=True):
         """Write request ``number``: ``calls`` is a list of ``(function name, args, seed)`` run in order;
@@ -87,6 +94,7 @@ class CallFolders:
         runs them under the hand-written guard (not for functions whose point is to build Keras models).
         Returns the names of the files written (to remove once answered)."""
         files = []
+        self._inlined = [0]
         request = {"calls": [{"function": function, "args": [self._encode(value, number, files) for value in args],
                               "seed": seed, "stand_ins": list(stand_ins), "guarded": guarded}
                              for function, args, seed in calls]}
@@ -117,10 +125,12 @@ class CallFolders:
         raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
 
     def _encode_file(self, array, prefix, files, scalar=False):
-        name = f"{prefix}-a{len(files)}.npy"
-        np.save(os.path.join(self.requests, name), array, allow_pickle=False)
-        files.append(name)
-        spec = {"kind": "array", "file": name}
+        spec = inline_spec(array, self._inlined)
+        if spec is None:
+            name = f"{prefix}-a{len(files)}.npy"
+            np.save(os.path.join(self.requests, name), array, allow_pickle=False)
+            files.append(name)
+            spec = {"kind": "array", "file": name}
         if scalar:
             spec["scalar"] = True
         return spec
@@ -200,13 +210,20 @@ class CallFolders:
             return tuple(decoded) if kind == "tuple" else decoded
         if kind == "opaque":
             return ReturnedObject(str(spec.get("type", "object"))[:200], bool(spec.get("ndarray_subclass")))
-        if kind == "array":
+        if kind == "array" and "inline" in spec:
+            try:
+                array = inline_array(spec, min(budget[0], INLINE_TOTAL_BYTES))
+            except (ValueError, TypeError) as error:
+                raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
+            budget[0] -= array.nbytes
+        elif kind == "array":
             data = self._read(str(spec.get("file", "")), budget[0])
             budget[0] -= len(data)
             try:
                 array = np.load(io.BytesIO(data), allow_pickle=False)
             except ValueError as error:
                 raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
+        if kind == "array":
             if array.dtype.kind not in "biuf":
                 raise KernelCallFailed(f"the kernel returned an array of dtype {array.dtype}")
             return array[()] if spec.get("scalar") else array

@@ -10,11 +10,14 @@ and ``safe_mode=True`` and decides. Nothing here decides anything: code in the k
 the grader receives, which is what a submission controls anyway.
 """
 
+import base64
 import builtins
 import contextlib
 import copy
 import json
+import math
 import os
+import re
 import sys
 import warnings
 
@@ -37,6 +40,9 @@ def _load_argument(spec, requests):
     if kind in ("tuple", "list"):
         items = [_load_argument(item, requests) for item in spec["items"]]
         return tuple(items) if kind == "tuple" else items
+    if kind == "array" and "inline" in spec:
+        value = inline_array(spec)
+        return value[()] if spec.get("scalar") else value
     path = os.path.join(requests, spec["file"])
     if kind == "array":
         value = np.load(path, allow_pickle=False)
@@ -46,6 +52,39 @@ def _load_argument(spec, requests):
 
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     raise ValueError(f"unknown argument kind {kind!r}")
+
+
+# Small arrays travel inside the JSON (base64), which spares a file per argument and per result; larger ones, and
+# any beyond a total per request, go as ``.npy`` files.
+INLINE_MAX_BYTES = 64 * 1024
+INLINE_TOTAL_BYTES = 4 * 1024 * 1024
+_INLINE_DTYPE = re.compile(r"[<>|=]?[biuf][1248]")
+
+
+def inline_spec(array, spent):
+    """The JSON spec of ``array`` (numeric, C-contiguous) carried inline, or ``None`` when it should be a file;
+    ``spent`` is a one-item list of the bytes already inlined in this message."""
+    if array.nbytes > INLINE_MAX_BYTES or spent[0] + array.nbytes > INLINE_TOTAL_BYTES:
+        return None
+    spent[0] += array.nbytes
+    return {"kind": "array", "dtype": array.dtype.str, "shape": list(array.shape),
+            "inline": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def inline_array(spec, limit=INLINE_TOTAL_BYTES):
+    """The array of an inline spec, checked as data: a plain numeric dtype, a shape of at most 32 sizes, exactly
+    the bytes that shape needs and no more than ``limit``. Raises ``ValueError`` otherwise."""
+    dtype, shape = spec.get("dtype"), spec.get("shape")
+    if not isinstance(dtype, str) or not _INLINE_DTYPE.fullmatch(dtype):
+        raise ValueError(f"an inline array has the dtype {str(dtype)[:40]!r}")
+    if (not isinstance(shape, list) or len(shape) > 32
+            or not all(type(size) is int and 0 <= size <= limit for size in shape)):
+        raise ValueError("an inline array has a malformed shape")
+    data = base64.b64decode(str(spec.get("inline", "")), validate=True)
+    dtype = np.dtype(dtype)
+    if len(data) > limit or len(data) != math.prod(shape) * dtype.itemsize:
+        raise ValueError("an inline array does not hold the bytes its shape needs")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
 def is_keras_model(value):
@@ -58,6 +97,7 @@ class _Writer:
 
     def __init__(self, number, results):
         self.number, self.results, self.count = number, results, 0
+        self.inlined = [0]
 
     def _name(self, extension):
         self.count += 1
@@ -69,13 +109,9 @@ class _Writer:
         if type(value) in (tuple, list) and depth < 4 and len(value) <= 64:
             return {"kind": type(value).__name__, "items": [self.encode(item, depth + 1) for item in value]}
         if type(value) is np.ndarray and value.dtype.kind in "biuf":
-            name = self._name("npy")
-            np.save(os.path.join(self.results, name), value, allow_pickle=False)
-            return {"kind": "array", "file": name}
+            return self._array(np.ascontiguousarray(value))
         if isinstance(value, np.generic) and value.dtype.kind in "biuf":
-            name = self._name("npy")
-            np.save(os.path.join(self.results, name), np.asarray(value), allow_pickle=False)
-            return {"kind": "array", "file": name, "scalar": True}
+            return dict(self._array(np.asarray(value)), scalar=True)
         if is_keras_model(value):
             name = self._name("keras")
             value.save(os.path.join(self.results, name))
@@ -83,6 +119,15 @@ class _Writer:
         kind = type(value)
         return {"kind": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"[:200],
                 "ndarray_subclass": isinstance(value, np.ndarray)}
+
+
+    def _array(self, array):
+        spec = inline_spec(array, self.inlined)
+        if spec is None:
+            name = self._name("npy")
+            np.save(os.path.join(self.results, name), array, allow_pickle=False)
+            spec = {"kind": "array", "file": name}
+        return spec
 
 
 def _snapshot(value):

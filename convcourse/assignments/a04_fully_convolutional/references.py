@@ -65,3 +65,6 @@ def window_scores(model, x):
 
 # Graded functions that build Keras models: run without the hand-written guard (Keras is their point).
 BUILDS_MODELS = ("to_fully_convolutional",)
+# dense_to_conv_kernel is judged by Keras running the kernel a student returns: no reference is known before
+# (convcourse.grader.precompute).
+KNOWN_AHEAD = ()

@@ -17,7 +17,7 @@ import numpy as _np
 
 from convcourse.assignments.a05_cnn_in_practice import digits as _digits
 from convcourse.grader.cases import Case
-from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch
+from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, reference_value
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import call_graded
 from convcourse.student.models import (
@@ -109,7 +109,7 @@ def check_pair_results(function, cases, reference, mistakes=None, what=("size", 
     and passing configurations and shows the first few, naming a known mistake where the result matches it.
     """
     name = getattr(function, "__name__", "the function")
-    expected_pairs = [tuple(reference(*_deep_copy(case.args))) for case in cases]
+    expected_pairs = [tuple(reference_value(reference, case)) for case in cases]
     prefetch(function, cases)
     failures = []
     for number, (case, expected) in enumerate(zip(cases, expected_pairs), start=1):

@@ -1,0 +1,110 @@
+"""The Keras references of an assignment's tests, computed once, before any of its notebooks is graded.
+
+Seeded cases are the same for every student, so every reference a hidden test needs can be known in advance:
+this runs the instructor's notebook from ``solutions/`` in a process of its own — its setup cells, its solutions,
+then its test cells (hidden lines included) against those solutions — and every reference the checks ask for
+lands in the reference cache (:func:`convcourse.grader.checks.reference_value`). Grading processes then read
+them from disk and never import TensorFlow for them, however many workers share the class.
+
+It runs when an assignment is released and again before a class is autograded; a marker named after the
+instructor's notebook and the grading code makes the second run free when nothing changed. Nothing depends on
+it for correctness: a reference not found in the cache is computed where it is needed, as before.
+
+    python -m convcourse.grader.precompute COURSE_ROOT ASSIGNMENT
+"""
+
+import hashlib
+import importlib
+import os
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def cache_folder(course_root):
+    """Where the references live: ``CONVCOURSE_REFERENCE_CACHE``, else the course's grading folder's cache."""
+    grading = os.environ.get("CONVCOURSE_GRADING_DIR") or os.path.join(course_root, ".grading")
+    return os.environ.get("CONVCOURSE_REFERENCE_CACHE") or os.path.join(grading, "reference-cache")
+
+
+def _marker(course_root, assignment):
+    """The file that says this assignment's references are complete for this notebook and this grading code."""
+    digest = hashlib.sha1()
+    sources = [Path(course_root) / "solutions" / assignment / f"{assignment}.ipynb"]
+    for part in ("grader", "student", f"assignments/a{assignment}"):
+        sources += sorted((PACKAGE / part).glob("*.py"))
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return Path(cache_folder(course_root)) / f"complete-{assignment}-{digest.hexdigest()[:16]}"
+
+
+def is_complete(course_root, assignment):
+    return _marker(course_root, assignment).exists()
+
+
+def _cells(notebook):
+    """The instructor's code cells in order, as ``(kind, grade_id, source)``: setup, solution or test."""
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("solution"):
+            yield "solution", meta.get("grade_id"), cell.source
+        elif meta.get("grade"):
+            yield "test", meta.get("grade_id"), cell.source
+        elif meta.get("locked"):
+            yield "setup", meta.get("grade_id"), cell.source
+
+
+def known_ahead(assignment, functions):
+    """The graded functions whose tests' references depend on seeded cases alone: the assignment's references
+    module lists them as ``KNOWN_AHEAD``; by default, every function but those that build Keras models (their
+    tests judge the model a student returns, so there is nothing to compute before)."""
+    references = importlib.import_module(f"convcourse.assignments.a{assignment}.references")
+    builders = frozenset(getattr(references, "BUILDS_MODELS", ()))
+    return frozenset(getattr(references, "KNOWN_AHEAD", (f for f in functions if f not in builders)))
+
+
+def compute(course_root, assignment):
+    """Run the instructor's notebook here (references into the cache); return the test cells that failed."""
+    import nbformat
+
+    from convcourse.grader.execute import owner
+
+    os.environ["CONVCOURSE_REFERENCE_CACHE"] = cache_folder(course_root)
+    notebook = nbformat.read(Path(course_root) / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    cells = list(_cells(notebook))
+    functions = [grade_id for kind, grade_id, _ in cells if kind == "solution"]
+    ahead = known_ahead(assignment, functions)
+    if not ahead:
+        return []
+    namespace = {"__name__": "__precompute__"}
+    failed = []
+    for kind, grade_id, source in cells:
+        if kind == "test" and owner(grade_id, functions) not in ahead:
+            continue
+        try:
+            exec(compile(source, f"<{kind} cell {grade_id}>", "exec"), namespace)  # noqa: S102 (instructor code)
+        except Exception as error:  # noqa: BLE001 (reported; the grading itself will show the same failure)
+            failed.append(f"{grade_id}: {type(error).__name__}: {str(error)[:200]}")
+    return failed
+
+
+def main(argv=None):
+    course_root, assignment = (argv or sys.argv[1:])[:2]
+    if is_complete(course_root, assignment):
+        return 0
+    failed = compute(course_root, assignment)
+    for line in failed:
+        print(f"precompute {assignment}: the solution fails {line}", file=sys.stderr)
+    if not failed:
+        marker = _marker(course_root, assignment)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
