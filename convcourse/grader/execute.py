@@ -219,9 +219,13 @@ class TrustedExecute(ResilientExecute):
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
-        if isinstance(self.km, SandboxKernelManager):
+        _SPARE["notebooks started"] = _SPARE.get("notebooks started", 0) + 1
+        expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)
+        if isinstance(self.km, SandboxKernelManager) and not 0 < expected <= _SPARE["notebooks started"]:
             await _start_spare(self.kernel_name, self.config, self._runtime(), self.extra_arguments, self.log)
         return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _grade_id(self, cell):
         return cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -420,7 +424,8 @@ class _KernelDiedDuringCall(Exception):
 
 # nbgrader grades a process's notebooks one after another. While one is graded, the kernel of the next boots in a
 # box of its own (fresh, like every box, and with no student code until it is handed its notebook), so that
-# nobody waits for a kernel to start but the first notebook.
+# nobody waits for a kernel to start but the first notebook. When the process knows how many notebooks it grades
+# (CONVCOURSE_NOTEBOOKS_IN_PROCESS), the last one starts no spare.
 _SPARE = {}
 
 

@@ -103,8 +103,10 @@ def _autograde_batch(course_root, assignment, batch, progress):
         arguments.append(f"--student={batch[0]}")
     elif excluded:
         arguments.append(f"--CourseDirectory.student_id_exclude={excluded}")
+    # The executor boots the next notebook's kernel while one is graded; told the count, it spares the last one.
+    environment = dict(_environment(course_root), CONVCOURSE_NOTEBOOKS_IN_PROCESS=str(len(batch)))
     process = subprocess.Popen(
-        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=_environment(course_root),
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=environment,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     log = []

@@ -36,7 +36,7 @@ RUNTIMES = {
     "keras": (".venv-kernel-keras", KERNEL_REQUIREMENTS + ("requirements-keras.txt",)),
 }
 STAMP = ".convcourse-runtime"
-RECIPE = "compiled bytecode"  # how a runtime is built: a change here rebuilds every runtime
+RECIPE = "compiled bytecode, no debugpy"  # how a runtime is built: a change here rebuilds every runtime
 
 _PYPROJECT = """\
 [build-system]
@@ -168,6 +168,9 @@ def ensure_runtime(kind, root=REPO_ROOT, quiet=True):
                   "--compile-bytecode",
                   *(["--quiet"] if quiet else []), "--constraint", str(root / "requirements.lock"), *requirements],
                  cwd=folder)
+        # ipykernel imports debugpy at every start when it is installed (0.14 s of CPU, and a `uname` process):
+        # the grader never debugs a kernel, and the student kit keeps it for the students' own editors.
+        _run([uv, "pip", "uninstall", "--python", str(python), *(["--quiet"] if quiet else []), "debugpy"])
         stamp.write_text(fingerprint + "\n")
     return python
 
