@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from corpus import REPO, corpus, notebooks
+from corpus import ASSIGNMENTS, REPO, corpus, notebooks
 
 from convcourse.grader import grading
 
@@ -50,6 +50,43 @@ class GradedAssignment:
                     lines.append(f"  {grade_id}: {output.ename}: {output.evalue[:300]}")
         return "\n".join(lines) or "  (no errors)"
 
+
+def pytest_collection_modifyitems(items):
+    """The slowest groups first (see :func:`pytest_xdist_make_scheduler`), so that none is left to run alone at the
+    end; the order inside a group stays as collected (a chapter's cells in order)."""
+    items.sort(key=lambda item: _SLOW_FIRST.index(group_of(item.nodeid)) if group_of(item.nodeid) in _SLOW_FIRST
+               else len(_SLOW_FIRST))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Two workers share the suite (pytest.ini), a group at a time: every test stays with its file (a chapter's
+    cells run in order, in one kernel) except the grading tests, grouped by assignment, so that the six gradings
+    through nbgrader spread over both workers and each assignment is graded once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return group_of(nodeid)
+
+    return ByGroup(config, log)
+
+
+GRADED_FILES = ("tests/test_grading.py", "tests/test_feedback.py")
+
+
+def group_of(nodeid):
+    """``grading-<assignment>`` for a test of GRADED_FILES whose parameters start with an assignment's name (its
+    ``graded(assignment)`` is then computed once, on one worker); the test's file otherwise."""
+    path, _, rest = nodeid.partition("::")
+    parameters = rest.partition("[")[2]
+    assignment = next((name for name in ASSIGNMENTS if parameters.startswith(name)), None)
+    return f"grading-{assignment}" if path in GRADED_FILES and assignment else path
+
+
+# Measured with --durations: each takes minutes (the gradings of 04 and 05 train and convert Keras models, the class
+# waits out its hostile students' time limits, the browser test builds the book).
+_SLOW_FIRST = ["grading-04_fully_convolutional", "tests/test_classroom.py", "tests/test_browser.py",
+               "grading-05_cnn_in_practice", "grading-02_padding_and_stride"]
 
 _GRADED = {}
 

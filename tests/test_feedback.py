@@ -38,10 +38,10 @@ def test_ordinary_cells_keep_their_source():
 
 
 @pytest.mark.slow
-def test_feedback_of_a_wrong_submission_names_the_mistake_and_the_failing_configurations(graded):
+@pytest.mark.parametrize("assignment", ["02_padding_and_stride"])  # named: graded on 02's worker (conftest.py)
+def test_feedback_of_a_wrong_submission_names_the_mistake_and_the_failing_configurations(graded, assignment):
     """Through the real pipeline: a conv2d that puts 'same''s odd zero on the top/left is graded, and its feedback
     page counts the failing configurations, names the mistake and describes up to three of them."""
-    assignment = "02_padding_and_stride"
     result = graded(assignment)
     wrong = next(s for s in result.submissions if s.name == "conv2d__top_heavy_same")
     grading.nbgrader(result.root, "generate_feedback", assignment, "--force")

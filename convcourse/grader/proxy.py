@@ -116,7 +116,7 @@ class CallFolders:
             return {"kind": "list" if type(value) is list else "tuple",
                     "items": [self._encode(item, prefix, files, depth + 1) for item in value]}
         if isinstance(value, np.ndarray):
-            return self._encode_file(np.ascontiguousarray(value), prefix, files)
+            return self._encode_file(np.asarray(value, order="C"), prefix, files)
         if is_keras_model(value):
             name = f"{prefix}-a{len(files)}.keras"
             value.save(os.path.join(self.requests, name))

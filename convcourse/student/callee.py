@@ -84,7 +84,7 @@ def inline_array(spec, limit=INLINE_TOTAL_BYTES):
     dtype = np.dtype(dtype)
     if len(data) > limit or len(data) != math.prod(shape) * dtype.itemsize:
         raise ValueError("an inline array does not hold the bytes its shape needs")
-    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(data, dtype=dtype).reshape(tuple(shape)).copy()
 
 
 def is_keras_model(value):
@@ -109,7 +109,7 @@ class _Writer:
         if type(value) in (tuple, list) and depth < 4 and len(value) <= 64:
             return {"kind": type(value).__name__, "items": [self.encode(item, depth + 1) for item in value]}
         if type(value) is np.ndarray and value.dtype.kind in "biuf":
-            return self._array(np.ascontiguousarray(value))
+            return self._array(np.asarray(value, order="C"))
         if isinstance(value, np.generic) and value.dtype.kind in "biuf":
             return dict(self._array(np.asarray(value)), scalar=True)
         if is_keras_model(value):

@@ -1,0 +1,70 @@
+"""The Keras references of the hidden tests, computed once at release (convcourse.grader.precompute) and kept on
+disk (convcourse.grader.checks.reference_value) for every grading process of the class."""
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from corpus import REPO
+
+from convcourse.grader import checks, grading, precompute
+from convcourse.grader.cases import Case
+
+
+def receptive_pair(layers):
+    """A module-level reference that returns a tuple of ints, as the receptive-field oracle does."""
+    return (sum(layers), len(layers))
+
+
+def test_a_tuple_reference_is_kept_on_disk_and_comes_back_a_tuple(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    case = Case(("layers",), ([3, 5],))
+    assert checks.reference_value(receptive_pair, case) == (8, 2)
+    assert len(list(tmp_path.glob("*-tuple.npy"))) == 1
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})  # another grading process: only the disk is shared
+    again = checks.reference_value(receptive_pair, case)
+    assert again == (8, 2) and type(again) is tuple and all(type(v) is int for v in again)
+
+
+def test_an_assignment_judged_by_running_the_students_own_result_has_nothing_to_precompute(tmp_path):
+    course = grading.prepare_course(tmp_path, ["04_fully_convolutional"])
+    assert precompute.known_ahead("04_fully_convolutional", ["dense_to_conv_kernel", "to_fully_convolutional"]) \
+        == frozenset()
+    assert precompute.compute(course, "04_fully_convolutional") == []
+
+
+@pytest.mark.slow
+def test_references_are_computed_once_and_again_only_when_the_tests_change(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(cache))
+    assignment = "01_cross_correlation"
+    course = grading.prepare_course(tmp_path / "course", [assignment])
+    assert grading.precompute_references(course, assignment) == ""
+    kept = sorted(cache.glob("*.npy"))
+    assert len(kept) > 100, "the hidden tests of 01 check hundreds of seeded configurations against Keras"
+    assert precompute.is_complete(course, assignment)
+
+    start = time.perf_counter()
+    grading.precompute_references(course, assignment)
+    assert time.perf_counter() - start < 5, "nothing changed: no TensorFlow, no references"
+    assert sorted(cache.glob("*.npy")) == kept
+
+    notebook = course / "solutions" / assignment / f"{assignment}.ipynb"
+    notebook.write_text(notebook.read_text().replace("60 configurations", "sixty configurations"))
+    assert not precompute.is_complete(course, assignment), "changed tests need their references checked again"
+
+
+def test_the_marker_follows_the_grading_code(tmp_path, monkeypatch):
+    """The marker is named after the instructor's notebook and the grading code: editing a check recomputes."""
+    course = grading.prepare_course(tmp_path / "course", ["01_cross_correlation"])
+    package = tmp_path / "convcourse"
+    shutil.copytree(REPO / "convcourse", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(precompute, "PACKAGE", package)
+    before = precompute._marker(course, "01_cross_correlation")
+    assert before.name.startswith("complete-01_cross_correlation-") and before.parent == Path(
+        precompute.cache_folder(course))
+    checks_source = package / "grader" / "checks.py"
+    checks_source.write_text(checks_source.read_text() + "\n# a changed tolerance, say\n")
+    assert precompute._marker(course, "01_cross_correlation") != before

@@ -1,0 +1,82 @@
+"""How values travel between the grader and a student's kernel (convcourse.grader.proxy, convcourse.student.callee):
+small arrays inside the JSON, larger ones as ``.npy`` files, and whatever the kernel sends back read as data only."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convcourse.grader.proxy import CallFolders, KernelCallFailed
+from convcourse.student import callee
+
+
+@pytest.fixture
+def folders(tmp_path):
+    requests, results = tmp_path / "requests", tmp_path / "results"
+    requests.mkdir()
+    results.mkdir()
+    return CallFolders(requests, results)
+
+
+def _reply(folders, number, value_spec):
+    (Path(folders.results) / f"{number}-result.json").write_text(
+        json.dumps({"replies": [{"status": "returned", "value": value_spec}]}))
+
+
+@pytest.mark.parametrize("array", [np.arange(12.0).reshape(3, 4), np.zeros((0, 3)), np.array(7, dtype=np.int32),
+                                   np.ones((2, 2), dtype=np.float32)[:, ::-1]])
+def test_a_small_array_travels_inline_and_comes_back_equal(folders, array):
+    written = folders.write_request(1, [("corr2d", (array,), None)])
+    assert written == ["1.json"], "a small array needs no file of its own"
+    request = json.loads((Path(folders.requests) / "1.json").read_text())
+    spec = request["calls"][0]["args"][0]
+    assert "inline" in spec
+    loaded = callee._load_argument(spec, folders.requests)
+    assert loaded.dtype == array.dtype and loaded.shape == array.shape and np.array_equal(loaded, array)
+
+
+def test_a_large_array_goes_as_a_file(folders):
+    big = np.zeros(callee.INLINE_MAX_BYTES // 8 + 1)
+    written = folders.write_request(2, [("corr2d", (big,), None)])
+    assert len(written) == 2 and written[0].endswith(".npy")
+    spec = json.loads((Path(folders.requests) / "2.json").read_text())["calls"][0]["args"][0]
+    assert np.array_equal(callee._load_argument(spec, folders.requests), big)
+
+
+def test_the_kernel_writes_results_inline_up_to_a_total(tmp_path):
+    writer = callee._Writer(3, str(tmp_path))
+    chunk = np.zeros(callee.INLINE_MAX_BYTES // 8)
+    specs = [writer.encode(chunk) for _ in range(callee.INLINE_TOTAL_BYTES // chunk.nbytes + 2)]
+    assert all("inline" in spec for spec in specs[:-2])
+    assert all("file" in spec for spec in specs[-2:]), "past the total, arrays go to files"
+
+
+def _inline(data, dtype="<f8", shape=None):
+    return {"kind": "array", "dtype": dtype, "shape": shape if shape is not None else [len(data) // 8],
+            "inline": base64.b64encode(data).decode()}
+
+
+@pytest.mark.parametrize("spec, why", [
+    (_inline(b"\0" * 8, dtype="|O"), "object arrays would unpickle"),
+    (_inline(b"\0" * 8, dtype="|V8"), "no structured or void dtypes"),
+    (_inline(b"\0" * 16, dtype="<U4"), "no strings"),
+    (_inline(b"\0" * 8, shape=[2]), "fewer bytes than the shape needs"),
+    (_inline(b"\0" * 24, shape=[2]), "more bytes than the shape needs"),
+    (_inline(b"\0" * 8, shape=[-1]), "negative size"),
+    (_inline(b"\0" * 8, shape="8"), "not a list"),
+    (_inline(b"", shape=[1 << 22, 1 << 22, 1 << 20]), "a product that wraps around in 64 bits"),
+    (dict(_inline(b"\0" * 8), inline="not base64!"), "not base64"),
+])
+def test_the_grader_refuses_a_malformed_inline_array(folders, spec, why):
+    _reply(folders, 4, spec)
+    with pytest.raises(KernelCallFailed):
+        folders.read_replies(4, 1)
+
+
+def test_the_grader_reads_a_well_formed_inline_reply(folders):
+    _reply(folders, 5, callee.inline_spec(np.arange(6, dtype=np.int64).reshape(2, 3), [0]))
+    ((status, value, mutated),) = folders.read_replies(5, 1)
+    assert status == "returned" and not mutated
+    assert value.dtype == np.int64 and np.array_equal(value, np.arange(6).reshape(2, 3))
