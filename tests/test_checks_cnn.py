@@ -177,3 +177,44 @@ def test_flat_layers_opens_nested_models():
 def test_a_failing_pair_check_tries_every_configuration():
     with pytest.raises(AssertionError, match=r"is wrong: \d+ of \d+ configurations failed; \d+ passed\.\n"):
         check_pair_results(lambda layers: (1, 1), cases(), known_field)
+
+
+class BuiltInAKernel:
+    """Stands in for a graded build function when grading: the model comes from the student's kernel."""
+
+    runs_in_kernel = True
+    __name__ = "build_digits_cnn"
+
+    def __init__(self, build):
+        self.build = build
+
+    def call(self, seed=None):
+        keras.backend.clear_session()  # a fresh kernel: layers get the same automatic names as in any other
+        keras.utils.set_random_seed(seed)
+        return self.build()
+
+
+@pytest.mark.slow
+def test_an_identical_model_is_trained_once_and_a_different_one_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    fits = []
+    real_fit = checks_cnn._digits.fit_as_contract
+    monkeypatch.setattr(checks_cnn._digits, "fit_as_contract", lambda model: fits.append(model) or real_fit(model))
+    first = checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn()))
+    keras.utils.set_random_seed(123)  # whatever ran before in this grading process
+    again = checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn()))
+    assert again == first and len(fits) == 1, "the same model, compiled alike, with the same weights: trained once"
+    checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn(hidden_units=8)))
+    assert len(fits) == 2, "another architecture is trained"
+
+
+@pytest.mark.slow
+def test_training_in_the_grader_starts_from_the_contracts_seed(tmp_path, monkeypatch):
+    """Two grading processes in different states give a kernel-built model the same accuracy (no cache here)."""
+    monkeypatch.delenv("CONVCOURSE_REFERENCE_CACHE", raising=False)
+    keras.utils.set_random_seed(1)
+    one = checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn()))
+    keras.utils.set_random_seed(2)
+    np.random.default_rng(5).normal(size=10)
+    two = checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn()))
+    assert one == two

@@ -12,6 +12,11 @@ Every check returns ``None`` or raises ``AssertionError`` with a message that sa
 locked setup cell of the assignment), so later patches by student cells do not reach them.
 """
 
+import hashlib as _hashlib
+import inspect as _inspect
+import json as _json
+import os as _os
+
 import keras as _keras
 import numpy as _np
 
@@ -21,7 +26,7 @@ from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, refer
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import call_graded
 from convcourse.student.models import (
-    GENERATOR_LATENT_DIM, _build, _generated, check_digits_cnn_structure,
+    GENERATOR_LATENT_DIM, _build, _generated, check_digits_cnn_structure, seeded_call,
     flat_layers,
 )
 from convcourse.student.pristine import (  # noqa: A004 (shadowing the builtins is the point)
@@ -148,6 +153,41 @@ def check_pair_results(function, cases, reference, mistakes=None, what=("size", 
 
 
 
+def trained_accuracy(build_digits_cnn):
+    """The test accuracy of the model ``build_digits_cnn()`` returns, trained as the contract says.
+
+    Built in a student's kernel, the model is trained here, from the contract's seed set again right before
+    ``fit`` (so that its training never depends on what this grading process ran before). An identical model then
+    trains identically: the accuracy is kept in the reference cache under the model's exact architecture, compile
+    settings and initial weights, the protocol's source and the Keras version, and a class of identical models
+    (the chapter's, say) is trained once."""
+    if getattr(build_digits_cnn, "runs_in_kernel", False) is not True:
+        return _digits.train_as_contract(build_digits_cnn)[2]
+    model = seeded_call(build_digits_cnn, _digits.MODEL_SEED)
+    folder = _os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    path = _os.path.join(folder, f"trained-{_model_digest(model)}.npy") if folder else None
+    if path and _os.path.exists(path):
+        return float(_np.load(path, allow_pickle=False))
+    _keras.utils.set_random_seed(_digits.MODEL_SEED)
+    _, accuracy = _digits.fit_as_contract(model)
+    if path:
+        _os.makedirs(folder, exist_ok=True)
+        partial = f"{path}.{_os.getpid()}.tmp.npy"
+        _np.save(partial, _np.asarray(accuracy), allow_pickle=False)
+        _os.replace(partial, path)
+    return accuracy
+
+
+def _model_digest(model):
+    digest = _hashlib.sha256()
+    for part in (model.to_json(), _json.dumps(model.get_compile_config(), sort_keys=True, default=str),
+                 _inspect.getsource(_digits), _keras.__version__):
+        digest.update(str(part).encode() + b"\0")
+    for weights in model.get_weights():
+        digest.update(repr((weights.dtype.str, weights.shape)).encode() + _np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()
+
+
 def check_digits_cnn_accuracy(build_digits_cnn, minimum=DIGITS_MIN_ACCURACY):
     """Trained exactly as the contract says (:func:`convcourse.digits.train_as_contract`), the model reaches
     ``minimum`` test accuracy. The structure is checked first, so a model out of budget is never trained."""
@@ -156,7 +196,7 @@ def check_digits_cnn_accuracy(build_digits_cnn, minimum=DIGITS_MIN_ACCURACY):
     except AssertionError as problem:
         raise AssertionError(f"the accuracy is measured only for a model that meets the contract, and {problem}") from None
     try:
-        _, _, accuracy = _digits.train_as_contract(build_digits_cnn)
+        accuracy = trained_accuracy(build_digits_cnn)
     except Exception as error:
         raise AssertionError(
             f"training as the contract says failed with {type(error).__name__}: {error}\n(the labels are integers "
