@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Two workers share the suite (pytest.ini), a group at a time: every test stays with its file (a chapter's
+    """The workers share the suite (pytest.ini), a group at a time: every test stays with its file (a chapter's
     cells run in order, in one kernel) except the grading tests, grouped by assignment, so that the six gradings
     through nbgrader spread over both workers and each assignment is graded once."""
     from xdist.scheduler import LoadScopeScheduling
