@@ -81,12 +81,13 @@ def _stripped(release):
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    # Short limits, so that the class does not wait minutes for its hostile students: a test cell of a correct
-    # submission needs well under a second of student time, and a function that never returns costs its three
-    # test cells 10 s each, which leaves the other functions 15 s of the notebook's budget.
-    os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "10")
-    os.environ.setdefault("CONVCOURSE_INTERRUPT_GRACE", "3")
-    os.environ.setdefault("CONVCOURSE_NOTEBOOK_TIMEOUT", "45")
+    # Shorter limits than a course's, so that the class does not wait minutes for its hostile students, with room
+    # for a loaded machine: a correct submission that prints megabytes needed over 10 s of a test cell with four
+    # test workers on two cores. A function that never returns costs its three test cells 15 s each, which leaves
+    # the other functions 15 s of the notebook's budget.
+    os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "15")
+    os.environ.setdefault("CONVCOURSE_INTERRUPT_GRACE", "5")
+    os.environ.setdefault("CONVCOURSE_NOTEBOOK_TIMEOUT", "60")
     course = grading.prepare_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
     release = grading.generate_assignment(course, ASSIGNMENT)
     (course / "grades.csv").write_text("student_id,score\nearlier,1\n")
