@@ -19,6 +19,7 @@ from nbgrader.preprocessors import (
 
 from convcourse.grader.execute import TrustedExecute
 from convcourse.grader.feedback import HideHiddenTests
+from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -49,7 +50,7 @@ install_kernel_spec(GRADING)
 os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [GRADING, os.environ.get("JUPYTER_PATH")]))
 c.Execute.kernel_name = KERNEL_NAME
 # Seeded cases are the same for every student: their Keras references are computed once, kept here.
-os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", os.path.join(GRADING, "reference-cache"))
+os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", cache_folder(COURSE_ROOT))
 
 # Verdicts are computed here, never in the student's kernel; a dead or stuck kernel costs the student the cells
 # it affects, never the whole notebook or the batch.

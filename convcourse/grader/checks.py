@@ -169,16 +169,16 @@ def reference_value(reference, case):
     if key in _REFERENCE_CACHE:
         return _REFERENCE_CACHE[key]
     folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
-    value = _cached_on_disk(folder, key) if folder else None
+    value = cached_on_disk(folder, key) if folder else None
     if value is None:
         value = reference(*_copies(case))
         if folder:
-            _keep_on_disk(folder, key, value)
+            keep_on_disk(folder, key, value)
     _REFERENCE_CACHE[key] = value
     return value
 
 
-def _cached_on_disk(folder, key):
+def cached_on_disk(folder, key):
     """The value kept under ``key``: an array, a number, or a tuple of ints (kept as ``<key>-tuple.npy``)."""
     for suffix in ("", "-tuple"):
         path = os.path.join(folder, f"{key}{suffix}.npy")
@@ -190,7 +190,9 @@ def _cached_on_disk(folder, key):
     return None
 
 
-def _keep_on_disk(folder, key, value):
+def keep_on_disk(folder, key, value):
+    """Keep ``value`` under ``key`` for every grading process (written whole, then renamed into place); values of
+    other kinds than those :func:`cached_on_disk` reads are not kept."""
     if isinstance(value, _builtins.tuple) and all(
             isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in value):
         suffix, kept = "-tuple", _np.asarray(value, dtype=_np.int64)

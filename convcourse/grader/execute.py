@@ -219,7 +219,7 @@ class TrustedExecute(ResilientExecute):
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
-        _SPARE["notebooks started"] = _SPARE.get("notebooks started", 0) + 1
+        _SPARE["notebooks started"] += 1
         expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)
         if isinstance(self.km, SandboxKernelManager) and not 0 < expected <= _SPARE["notebooks started"]:
             await _start_spare(self.kernel_name, self.config, self._runtime(), self.extra_arguments, self.log)
@@ -426,11 +426,11 @@ class _KernelDiedDuringCall(Exception):
 # box of its own (fresh, like every box, and with no student code until it is handed its notebook), so that
 # nobody waits for a kernel to start but the first notebook. When the process knows how many notebooks it grades
 # (CONVCOURSE_NOTEBOOKS_IN_PROCESS), the last one starts no spare.
-_SPARE = {}
+_SPARE = {"kernel": None, "notebooks started": 0}
 
 
 async def _start_spare(kernel_name, config, runtime, extra_arguments, log):
-    if "kernel" in _SPARE:
+    if _SPARE["kernel"] is not None:
         return
     spare = SandboxKernelManager(kernel_name=kernel_name, config=config)
     spare.runtime = runtime
@@ -441,14 +441,11 @@ async def _start_spare(kernel_name, config, runtime, extra_arguments, log):
         await spare._async_cleanup_resources()
         return
     _SPARE["kernel"] = spare
-    if not _SPARE.get("cleanup registered"):
-        atexit.register(_shut_spare)
-        _SPARE["cleanup registered"] = True
 
 
 def _take_spare(runtime):
     """The spare kernel, if one is booting or ready for ``runtime`` and still alive; any other is shut down."""
-    spare = _SPARE.pop("kernel", None)
+    spare, _SPARE["kernel"] = _SPARE["kernel"], None
     if spare is None:
         return None
     if spare.runtime == runtime and run_sync(spare.is_alive)():
@@ -464,8 +461,9 @@ def _shut(km):
         pass
 
 
+@atexit.register
 def _shut_spare():
-    spare = _SPARE.pop("kernel", None)
+    spare, _SPARE["kernel"] = _SPARE["kernel"], None
     if spare is not None:
         _shut(spare)
 

@@ -210,26 +210,31 @@ class CallFolders:
             return tuple(decoded) if kind == "tuple" else decoded
         if kind == "opaque":
             return ReturnedObject(str(spec.get("type", "object"))[:200], bool(spec.get("ndarray_subclass")))
-        if kind == "array" and "inline" in spec:
-            try:
-                array = inline_array(spec, min(budget[0], INLINE_TOTAL_BYTES))
-            except (ValueError, TypeError) as error:
-                raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
-            budget[0] -= array.nbytes
-        elif kind == "array":
-            data = self._read(str(spec.get("file", "")), budget[0])
-            budget[0] -= len(data)
-            try:
-                array = np.load(io.BytesIO(data), allow_pickle=False)
-            except ValueError as error:
-                raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
         if kind == "array":
+            array = self._inline_array(spec, budget) if "inline" in spec else self._file_array(spec, budget)
             if array.dtype.kind not in "biuf":
                 raise KernelCallFailed(f"the kernel returned an array of dtype {array.dtype}")
             return array[()] if spec.get("scalar") else array
         if kind == "model":
             return self._load_model(str(spec.get("file", "")), budget)
         raise KernelCallFailed(f"the kernel's reply has an unknown kind {kind!r}")
+
+    @staticmethod
+    def _inline_array(spec, budget):
+        try:
+            array = inline_array(spec, min(budget[0], INLINE_TOTAL_BYTES))
+        except (ValueError, TypeError) as error:
+            raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
+        budget[0] -= array.nbytes
+        return array
+
+    def _file_array(self, spec, budget):
+        data = self._read(str(spec.get("file", "")), budget[0])
+        budget[0] -= len(data)
+        try:
+            return np.load(io.BytesIO(data), allow_pickle=False)
+        except ValueError as error:
+            raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
 
     def _load_model(self, name, budget):
         data = self._read(name, budget[0])

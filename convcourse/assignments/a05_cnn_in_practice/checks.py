@@ -22,7 +22,14 @@ import numpy as _np
 
 from convcourse.assignments.a05_cnn_in_practice import digits as _digits
 from convcourse.grader.cases import Case
-from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, reference_value
+from convcourse.grader.checks import (
+    MAX_SHOWN,
+    cached_on_disk,
+    failure_summary,
+    keep_on_disk,
+    prefetch,
+    reference_value,
+)
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import call_graded
 from convcourse.student.models import (
@@ -165,16 +172,14 @@ def trained_accuracy(build_digits_cnn):
         return _digits.train_as_contract(build_digits_cnn)[2]
     model = seeded_call(build_digits_cnn, _digits.MODEL_SEED)
     folder = _os.environ.get("CONVCOURSE_REFERENCE_CACHE")
-    path = _os.path.join(folder, f"trained-{_model_digest(model)}.npy") if folder else None
-    if path and _os.path.exists(path):
-        return float(_np.load(path, allow_pickle=False))
+    key = f"trained-{_model_digest(model)}"
+    kept = cached_on_disk(folder, key) if folder else None
+    if kept is not None:
+        return float(kept)
     _keras.utils.set_random_seed(_digits.MODEL_SEED)
     _, accuracy = _digits.fit_as_contract(model)
-    if path:
-        _os.makedirs(folder, exist_ok=True)
-        partial = f"{path}.{_os.getpid()}.tmp.npy"
-        _np.save(partial, _np.asarray(accuracy), allow_pickle=False)
-        _os.replace(partial, path)
+    if folder:
+        keep_on_disk(folder, key, accuracy)
     return accuracy
 
 
