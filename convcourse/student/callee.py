@@ -168,12 +168,30 @@ def _call(function, name, args, seed, guarded=True):
         else:
             keras.utils.set_random_seed(seed)
     guard = hand_written(name) if guarded else contextlib.nullcontext(None)
-    with warnings.catch_warnings(), np.errstate(all="ignore"), guard as watch:
+    # The grader discards whatever a call prints; dropping it here saves a print loop's megabytes the trip.
+    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stdout(_DISCARD), \
+            contextlib.redirect_stderr(_DISCARD), guard as watch:
         warnings.simplefilter("ignore")
         result = function(*args)
     if watch is not None and watch.violations:
         raise ForbiddenCallError(str(watch.violations[0]))
     return result
+
+
+class _Discard:
+    """A text stream that keeps nothing."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+_DISCARD = _Discard()
 
 
 class _StandIn:
