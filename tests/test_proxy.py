@@ -80,3 +80,81 @@ def test_the_grader_reads_a_well_formed_inline_reply(folders):
     ((status, value, mutated),) = folders.read_replies(5, 1)
     assert status == "returned" and not mutated
     assert value.dtype == np.int64 and np.array_equal(value, np.arange(6).reshape(2, 3))
+
+
+def _classifier(compiled=False):
+    import keras
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((6, 6, 2))
+    x = keras.layers.Conv2D(3, 3, activation="relu")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(keras.layers.Flatten()(x)))
+    model.layers[2].set_weights([np.full(3, 0.5), np.full(3, -0.1), np.full(3, 0.2), np.full(3, 2.0)])
+    if compiled:
+        model.compile(optimizer=keras.optimizers.Adam(0.003), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    return model
+
+
+def _same_model(rebuilt, model):
+    x = np.random.default_rng(0).normal(size=(2, 6, 6, 2)).astype(np.float32)
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
+    assert all(np.array_equal(a, b) for a, b in zip(rebuilt.get_weights(), model.get_weights(), strict=True))
+    assert np.array_equal(np.asarray(rebuilt(x, training=False)), np.asarray(model(x, training=False)))
+
+
+def test_a_model_reaches_the_kernel_as_its_config_and_weights_uncompiled(folders):
+    model = _classifier(compiled=True)
+    written = folders.write_request(6, [("to_fully_convolutional", (model,), None)])
+    spec = json.loads((Path(folders.requests) / "6.json").read_text())["calls"][0]["args"][0]
+    assert spec["kind"] == "model" and not any(name.endswith(".keras") for name in written)
+    rebuilt = callee._load_argument(spec, folders.requests)
+    _same_model(rebuilt, model)
+    assert not rebuilt.compiled, "the kernel gets the architecture and weights, as load_model(compile=False)"
+
+
+def test_a_returned_model_is_rebuilt_by_the_grader_with_its_compile_settings(folders, tmp_path):
+    model = _classifier(compiled=True)
+    _reply(folders, 7, callee._Writer(7, folders.results).encode(model))
+    ((status, rebuilt, _),) = folders.read_replies(7, 1)
+    assert status == "returned"
+    _same_model(rebuilt, model)
+    assert rebuilt.get_compile_config() == model.get_compile_config()
+
+
+def test_the_grader_refuses_a_lambda_model_without_running_its_code(folders, tmp_path):
+    import keras
+
+    marker = tmp_path / "lambda-ran"
+    inputs = keras.Input((3,))
+    touch = keras.layers.Lambda(lambda x, path: (open(path, "w").close(), x)[1], arguments={"path": str(marker)})
+    model = keras.Model(inputs, touch(inputs))
+    marker.unlink()  # building the model ran the function once, here; the grader must not run it again
+    _reply(folders, 8, callee._Writer(8, folders.results).encode(model))
+    with pytest.raises(ValueError, match="safe mode"):
+        folders.read_replies(8, 1)
+    assert not marker.exists(), "the grader ran code that came in a returned model"
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda spec: spec["weights"].pop(), "a weight array missing"),
+    (lambda spec: spec["weights"].__setitem__(0, callee.inline_spec(np.zeros((2, 2)), [0])), "a weight of the wrong shape"),
+    (lambda spec: spec.__setitem__("config", "Dense"), "a config that is no JSON object"),
+    (lambda spec: spec["config"].__setitem__("class_name", "Dense"), "a layer, not a model"),
+    (lambda spec: spec["config"].__setitem__("module", "os"), "a class from outside Keras"),
+])
+def test_the_grader_refuses_a_malformed_model_with_a_clear_error(folders, change, why):
+    spec = callee._Writer(9, folders.results).encode(_classifier())
+    change(spec)
+    _reply(folders, 9, spec)
+    with pytest.raises(ValueError, match="safe mode"):
+        folders.read_replies(9, 1)
+
+
+@pytest.mark.parametrize("weights", [[{"kind": "json", "value": 1}], "weights", [None]])
+def test_the_grader_refuses_model_weights_that_are_not_arrays(folders, weights):
+    spec = dict(callee._Writer(10, folders.results).encode(_classifier()), weights=weights)
+    _reply(folders, 10, spec)
+    with pytest.raises(KernelCallFailed):
+        folders.read_replies(10, 1)

@@ -3,8 +3,8 @@
 A test cell runs in the grader's process with each graded function's name bound to a :class:`KernelFunction`.
 Calling it writes the arguments to the kernel's read-only requests folder, asks the kernel to run
 :func:`convcourse.student.callee.serve`, and reads the reply from the kernel's scratch folder as data only:
-arrays through ``numpy.load(allow_pickle=False)``, Keras models through ``load_model(safe_mode=True)``, each file
-opened without following links and refused past a size cap. The student's code can change what comes back,
+arrays through ``numpy.load(allow_pickle=False)``, Keras models rebuilt from their config in Keras' safe mode
+(as ``load_model(safe_mode=True)`` would), each file opened without following links and refused past a size cap. The student's code can change what comes back,
 never how the grader judges it.
 """
 
@@ -13,8 +13,6 @@ import io
 import json
 import os
 import stat
-import tempfile
-import zipfile
 
 import numpy as np
 
@@ -24,12 +22,14 @@ from convcourse.student.callee import (
     inline_array,
     inline_spec,
     is_keras_model,
+    model_config,
+    model_from_config,
 )
 from convcourse.student.guard import ForbiddenCallError
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
 MAX_JSON_BYTES = 16 * 1024 * 1024
-MAX_MODEL_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_MODEL_WEIGHTS = 4096
 
 _REPLAYED = {name: getattr(builtins, name) for name in BUILTIN_EXCEPTIONS}
 _REPLAYED["ForbiddenCallError"] = ForbiddenCallError
@@ -118,10 +118,9 @@ class CallFolders:
         if isinstance(value, np.ndarray):
             return self._encode_file(np.asarray(value, order="C"), prefix, files)
         if is_keras_model(value):
-            name = f"{prefix}-a{len(files)}.keras"
-            value.save(os.path.join(self.requests, name))
-            files.append(name)
-            return {"kind": "model", "file": name}
+            return {"kind": "model", "config": model_config(value),
+                    "weights": [self._encode_file(np.asarray(weights, order="C"), prefix, files)
+                                for weights in value.get_weights()]}
         raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
 
     def _encode_file(self, array, prefix, files, scalar=False):
@@ -170,7 +169,7 @@ class CallFolders:
         ``("raised", exception, {})``."""
         try:
             replies = json.loads(self._read(f"{number}-result.json", MAX_JSON_BYTES))["replies"]
-        except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError, RecursionError):
             raise KernelCallFailed("the kernel's reply is not the expected JSON") from None
         if not isinstance(replies, list) or len(replies) != count:
             raise KernelCallFailed("the kernel's reply does not answer every call")
@@ -216,7 +215,7 @@ class CallFolders:
                 raise KernelCallFailed(f"the kernel returned an array of dtype {array.dtype}")
             return array[()] if spec.get("scalar") else array
         if kind == "model":
-            return self._load_model(str(spec.get("file", "")), budget)
+            return self._model(spec, budget, depth)
         raise KernelCallFailed(f"the kernel's reply has an unknown kind {kind!r}")
 
     @staticmethod
@@ -236,30 +235,23 @@ class CallFolders:
         except ValueError as error:
             raise KernelCallFailed(f"the kernel returned an unreadable array ({error})") from None
 
-    def _load_model(self, name, budget):
-        data = self._read(name, budget[0])
-        budget[0] -= len(data)
+    def _model(self, spec, budget, depth):
+        weights = spec.get("weights")
+        if not isinstance(weights, list) or len(weights) > MAX_MODEL_WEIGHTS:
+            raise KernelCallFailed("the kernel's reply holds a model without a list of weights")
+        arrays = []
+        for weights_spec in weights:
+            if not isinstance(weights_spec, dict) or weights_spec.get("kind") != "array":
+                raise KernelCallFailed("the kernel's reply holds a model whose weights are not arrays")
+            arrays.append(self._decode(weights_spec, budget, depth + 1))
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                unpacked = sum(info.file_size for info in archive.infolist())
-        except zipfile.BadZipFile:
-            raise KernelCallFailed("the returned model is not a .keras archive") from None
-        if unpacked > MAX_MODEL_UNPACKED_BYTES:
-            raise KernelCallFailed(f"the returned model unpacks to {unpacked:,} bytes")
-        import keras
-
-        # load_model reads a path: a private copy, so that the kernel cannot swap the file while it is read.
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "returned.keras")
-            with open(path, "wb") as handle:
-                handle.write(data)
-            try:
-                return keras.saving.load_model(path, safe_mode=True)
-            except Exception as error:  # noqa: BLE001 (any refusal is the submission's problem, reported as such)
-                raise ValueError(
-                    f"the returned model cannot be loaded in safe mode ({type(error).__name__}: "
-                    f"{str(error)[:300]}); build it from built-in Keras layers only (no Lambda, no custom classes)"
-                ) from None
+            return model_from_config(spec.get("config"), arrays)
+        except Exception as error:  # noqa: BLE001 (any refusal is the submission's problem, reported as such)
+            raise ValueError(
+                f"the returned model cannot be rebuilt in Keras' safe mode ({type(error).__name__}: "
+                f"{' '.join(str(error).split())[:300]}); build it from built-in Keras layers only (no Lambda, no "
+                f"custom classes)"
+            ) from None
 
     def clear(self, names, number):
         """Remove request ``number``'s files and the kernel's replies to it (unlinking never follows a link)."""
