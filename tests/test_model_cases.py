@@ -6,6 +6,7 @@ import pytest
 from convcourse.assignments.a04_fully_convolutional.cases import (
     ClassifierOptions,
     build_classifier,
+    build_classifier_cases,
     classifier_cases,
     classifier_variant,
     dense_kernel_cases,
@@ -49,8 +50,8 @@ def test_flatten_dense_reference_flattens_in_either_order():
 
 def test_classifiers_are_seeded_and_follow_the_options():
     options = ClassifierOptions(dense_layers=(2, 3), batch_norm=True, dropout=True, dense_activation=False)
-    first, second = classifier_cases(6, seed=1, options=options), classifier_cases(6, seed=1, options=options)
-    for a, b in zip(first, second):
+    first, second = build_classifier_cases(6, seed=1, options=options), build_classifier_cases(6, seed=1, options=options)
+    for a, b in zip(first, second, strict=True):
         assert describe_classifier(a) == describe_classifier(b)
         assert all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
     for model in first:
@@ -117,3 +118,14 @@ def test_build_classifier_chains_the_layers():
 
     model = build_classifier((4, 4, 1), [keras.layers.Conv2D(2, 3)], [keras.layers.Dense(3)])
     assert model.output_shape == (None, 3) and _kinds(model) == ["InputLayer", "Conv2D", "Flatten", "Dense"]
+
+
+def test_classifiers_are_built_once_and_handed_out_with_their_original_weights():
+    options = ClassifierOptions(dense_layers=(1, 2))
+    fresh = build_classifier_cases(5, seed=7, options=options)
+    first = classifier_cases(5, seed=7, options=options)
+    first[2].layers[1].set_weights([w + 1 for w in first[2].layers[1].get_weights()])  # as a mirrored mutation does
+    second = classifier_cases(5, seed=7, options=options)
+    assert all(a is b for a, b in zip(first, second, strict=True)), "built once"
+    for model, original in zip(second, fresh, strict=True):
+        assert all(np.array_equal(u, v) for u, v in zip(model.get_weights(), original.get_weights(), strict=True))
