@@ -5,6 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus import REPO
 
@@ -26,6 +27,28 @@ def test_a_tuple_reference_is_kept_on_disk_and_comes_back_a_tuple(tmp_path, monk
     monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})  # another grading process: only the disk is shared
     again = checks.reference_value(receptive_pair, case)
     assert again == (8, 2) and type(again) is tuple and all(type(v) is int for v in again)
+
+
+GRADIENT_RUNS = []
+
+
+def gradients(x):
+    """A module-level reference that returns a tuple of arrays, as the backward-pass oracles do."""
+    GRADIENT_RUNS.append(1)
+    return x * 2.0, x.sum(axis=0), np.arange(3)
+
+
+def test_a_tuple_of_arrays_is_kept_on_disk_and_comes_back_equal(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    case = Case(("x",), (np.arange(6.0).reshape(2, 3),))
+    first = checks.reference_value(gradients, case)
+    assert len(list(tmp_path.glob("*-arrays.npz"))) == 1
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})  # another grading process: only the disk is shared
+    again = checks.reference_value(gradients, case)
+    assert len(GRADIENT_RUNS) == 1, "the second process computed it again"
+    assert type(again) is tuple and len(again) == 3
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(again, first, strict=True))
 
 
 def test_an_assignment_judged_by_running_the_students_own_result_has_nothing_to_precompute(tmp_path):

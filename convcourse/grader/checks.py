@@ -179,7 +179,8 @@ def reference_value(reference, case):
 
 
 def cached_on_disk(folder, key):
-    """The value kept under ``key``: an array, a number, or a tuple of ints (kept as ``<key>-tuple.npy``)."""
+    """The value kept under ``key``: an array, a number, a tuple of ints (kept as ``<key>-tuple.npy``) or a tuple
+    of arrays (``<key>-arrays.npz``)."""
     for suffix in ("", "-tuple"):
         path = os.path.join(folder, f"{key}{suffix}.npy")
         if os.path.exists(path):
@@ -187,12 +188,23 @@ def cached_on_disk(folder, key):
             if suffix:
                 return _builtins.tuple(int(v) for v in value)
             return value[()] if value.ndim == 0 else value
+    path = os.path.join(folder, f"{key}-arrays.npz")
+    if os.path.exists(path):
+        with _np.load(path, allow_pickle=False) as kept:
+            return _builtins.tuple(kept[f"a{i}"] for i in range(len(kept.files)))
     return None
 
 
 def keep_on_disk(folder, key, value):
     """Keep ``value`` under ``key`` for every grading process (written whole, then renamed into place); values of
     other kinds than those :func:`cached_on_disk` reads are not kept."""
+    if isinstance(value, _builtins.tuple) and value and all(type(v) is _np.ndarray for v in value):
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"{key}-arrays.npz")
+        partial = f"{path}.{os.getpid()}.tmp.npz"
+        _np.savez(partial, **{f"a{i}": v for i, v in enumerate(value)})
+        os.replace(partial, path)
+        return
     if isinstance(value, _builtins.tuple) and all(
             isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in value):
         suffix, kept = "-tuple", _np.asarray(value, dtype=_np.int64)
