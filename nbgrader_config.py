@@ -18,6 +18,7 @@ from nbgrader.preprocessors import (
 )
 
 from convcourse.grader.execute import TrustedExecute
+from convcourse.grader import metadata_schema
 from convcourse.grader.feedback import HideHiddenTests
 from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
@@ -30,6 +31,9 @@ os.makedirs(GRADING, exist_ok=True)
 os.chmod(GRADING, 0o700)
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config when it loads this file)
+
+# Every cell's nbgrader metadata is still validated, against a schema checked once per process, not per cell.
+metadata_schema.install()
 
 c.CourseDirectory.course_id = "convolutions-by-hand"
 c.CourseDirectory.root = COURSE_ROOT

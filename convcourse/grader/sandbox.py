@@ -21,8 +21,10 @@ why and kernels refuse to start, unless the instructor sets ``CONVCOURSE_UNSAFE_
 the README: then kernels run as the grader's user with resource limits only).
 """
 
+import asyncio
 import json
 import os
+import queue
 import shutil
 import signal
 import stat
@@ -32,8 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import DottedObjectName, Unicode
 
 from convcourse.grader.launcher import UNSAFE_VARIABLE, setting, unsafe_mode
 
@@ -210,10 +213,46 @@ def runtime_python(kind):
 _RUNTIMES = {}  # checked once per grading process
 
 
+class ReadyKernelClient(AsyncKernelClient):
+    """A client that knows a kernel is ready as soon as it has answered ``kernel_info`` on the shell channel and
+    published the idle status of that request on IOPub (so both channels are connected). jupyter_client's own wait
+    then listens for IOPub to fall silent for 0.2 s, which every graded notebook would spend idle."""
+
+    async def wait_for_ready(self, timeout=None):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (float("inf") if timeout is None else timeout)
+        while loop.time() < deadline:
+            msg_id = self.kernel_info()
+            reply = await self._answer(self.shell_channel, msg_id, "kernel_info_reply", min(deadline, loop.time() + 1))
+            if reply is not None and await self._answer(self.iopub_channel, msg_id, "status", loop.time() + 0.5):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    @staticmethod
+    async def _answer(channel, msg_id, msg_type, until):
+        """The message of ``msg_type`` on ``channel`` that answers ``msg_id`` (for a status: its idle), or ``None``
+        once ``until`` (event-loop time) has passed; other messages are dropped."""
+        loop = asyncio.get_running_loop()
+        while (remaining := until - loop.time()) > 0:
+            try:
+                message = await channel.get_msg(timeout=remaining)
+            except queue.Empty:
+                return None
+            if message.get("parent_header", {}).get("msg_id") != msg_id or message.get("msg_type") != msg_type:
+                continue
+            if msg_type != "status" or message.get("content", {}).get("execution_state") == "idle":
+                return message
+        return None
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels live in a :class:`Box` and talk over ``ipc`` sockets in its scratch."""
 
     runtime = Unicode("numpy", help="Kernel runtime: 'numpy' (no TensorFlow) or 'keras'.").tag(config=True)
+    client_class = DottedObjectName("convcourse.grader.sandbox.ReadyKernelClient")
 
     box = None
 
