@@ -3,9 +3,9 @@
 When an assignment is graded, its test cells run in the grader's own process (:mod:`convcourse.grader.execute`).
 Each call of a graded function there becomes one request to the student's kernel: the grader writes the
 arguments to a folder the kernel can only read (arrays as ``.npy`` or inline, Keras models as their config and
-weights, everything else as JSON) and runs ``serve(number, requests, results)`` in the kernel. This module calls the student's function
-on those arguments — under the hand-written guard, with warnings silenced — and writes what it returned, or the
-exception it raised, to the kernel's own scratch folder. The grader reads that back with ``allow_pickle=False``
+weights, everything else as JSON) and runs ``serve(number, requests, results)`` in the kernel. This module calls
+the student's function on those arguments — under the hand-written guard, with warnings silenced — and writes
+what it returned, or the exception it raised, to the kernel's own scratch folder. The grader reads that back with ``allow_pickle=False``
 and Keras' safe mode and decides. Nothing here decides anything: code in the kernel can only change the values
 the grader receives, which is what a submission controls anyway.
 """
