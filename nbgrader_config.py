@@ -17,8 +17,8 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from convcourse.grader.execute import TrustedExecute
 from convcourse.grader import metadata_schema
+from convcourse.grader.execute import TrustedExecute
 from convcourse.grader.feedback import HideHiddenTests
 from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec

@@ -196,14 +196,11 @@ def cached_on_disk(folder, key):
 
 
 def keep_on_disk(folder, key, value):
-    """Keep ``value`` under ``key`` for every grading process (written whole, then renamed into place); values of
-    other kinds than those :func:`cached_on_disk` reads are not kept."""
+    """Keep ``value`` under ``key`` for every grading process; values of other kinds than those
+    :func:`cached_on_disk` reads are not kept."""
     if isinstance(value, _builtins.tuple) and value and all(type(v) is _np.ndarray for v in value):
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"{key}-arrays.npz")
-        partial = f"{path}.{os.getpid()}.tmp.npz"
-        _np.savez(partial, **{f"a{i}": v for i, v in enumerate(value)})
-        os.replace(partial, path)
+        _write_whole(os.path.join(folder, f"{key}-arrays.npz"),
+                     lambda partial: _np.savez(partial, **{f"a{i}": v for i, v in enumerate(value)}))
         return
     if isinstance(value, _builtins.tuple) and all(
             isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in value):
@@ -212,10 +209,15 @@ def keep_on_disk(folder, key, value):
         suffix, kept = "", _np.asarray(value)
     else:
         return
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{key}{suffix}.npy")
-    partial = f"{path}.{os.getpid()}.tmp.npy"
-    _np.save(partial, kept, allow_pickle=False)
+    _write_whole(os.path.join(folder, f"{key}{suffix}.npy"),
+                 lambda partial: _np.save(partial, kept, allow_pickle=False))
+
+
+def _write_whole(path, write):
+    """``write(partial)`` beside ``path``, then renamed into place: another process reads the whole file or none."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = f"{path}.{os.getpid()}.tmp{os.path.splitext(path)[1]}"
+    write(partial)
     os.replace(partial, path)
 
 

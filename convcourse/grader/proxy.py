@@ -4,8 +4,8 @@ A test cell runs in the grader's process with each graded function's name bound 
 Calling it writes the arguments to the kernel's read-only requests folder, asks the kernel to run
 :func:`convcourse.student.callee.serve`, and reads the reply from the kernel's scratch folder as data only:
 arrays through ``numpy.load(allow_pickle=False)``, Keras models rebuilt from their config in Keras' safe mode
-(as ``load_model(safe_mode=True)`` would), each file opened without following links and refused past a size cap. The student's code can change what comes back,
-never how the grader judges it.
+(as ``load_model(safe_mode=True)`` would), each file opened without following links and refused past a size cap.
+The student's code can change what comes back, never how the grader judges it.
 """
 
 import builtins
@@ -22,8 +22,8 @@ from convcourse.student.callee import (
     inline_array,
     inline_spec,
     is_keras_model,
-    model_config,
     model_from_config,
+    model_spec,
 )
 from convcourse.student.guard import ForbiddenCallError
 
@@ -118,9 +118,7 @@ class CallFolders:
         if isinstance(value, np.ndarray):
             return self._encode_file(np.asarray(value, order="C"), prefix, files)
         if is_keras_model(value):
-            return {"kind": "model", "config": model_config(value),
-                    "weights": [self._encode_file(np.asarray(weights, order="C"), prefix, files)
-                                for weights in value.get_weights()]}
+            return model_spec(value, lambda array: self._encode_file(array, prefix, files))
         raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
 
     def _encode_file(self, array, prefix, files, scalar=False):

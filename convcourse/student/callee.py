@@ -5,9 +5,9 @@ Each call of a graded function there becomes one request to the student's kernel
 arguments to a folder the kernel can only read (arrays as ``.npy`` or inline, Keras models as their config and
 weights, everything else as JSON) and runs ``serve(number, requests, results)`` in the kernel. This module calls
 the student's function on those arguments — under the hand-written guard, with warnings silenced — and writes
-what it returned, or the exception it raised, to the kernel's own scratch folder. The grader reads that back with ``allow_pickle=False``
-and Keras' safe mode and decides. Nothing here decides anything: code in the kernel can only change the values
-the grader receives, which is what a submission controls anyway.
+what it returned, or the exception it raised, to the kernel's own scratch folder. The grader reads that back
+with ``allow_pickle=False`` and Keras' safe mode and decides. Nothing here decides anything: code in the kernel
+can only change the values the grader receives, which is what a submission controls anyway.
 """
 
 import base64
@@ -59,6 +59,13 @@ def model_config(model):
 
     with ObjectSharingScope():
         return serialize_keras_object(model)
+
+
+def model_spec(model, array_spec):
+    """How ``model`` travels: ``{"kind": "model", "config": ..., "weights": [...]}``, each weight array given the
+    spec ``array_spec(array)`` of the side that sends it (inline or as a file)."""
+    return {"kind": "model", "config": model_config(model),
+            "weights": [array_spec(np.asarray(weights, order="C")) for weights in model.get_weights()]}
 
 
 def model_from_config(config, weights, compile=True):
@@ -138,8 +145,7 @@ class _Writer:
         if isinstance(value, np.generic) and value.dtype.kind in "biuf":
             return dict(self._array(np.asarray(value)), scalar=True)
         if is_keras_model(value):
-            return {"kind": "model", "config": model_config(value),
-                    "weights": [self._array(np.asarray(weights, order="C")) for weights in value.get_weights()]}
+            return model_spec(value, self._array)
         kind = type(value)
         return {"kind": "opaque", "type": f"{kind.__module__}.{kind.__qualname__}"[:200],
                 "ndarray_subclass": isinstance(value, np.ndarray)}
