@@ -19,7 +19,7 @@ from nbgrader.preprocessors import (
 
 from convcourse.grader import metadata_schema
 from convcourse.grader.execute import TrustedExecute
-from convcourse.grader.feedback import HideHiddenTests
+from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME, HideHiddenTests, MathAsMathML
 from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
 
@@ -78,7 +78,12 @@ c.OverwriteCells.add_missing_cells = True
 
 # Feedback explains failures without showing hidden tests or traceback lines that quote them, and is sanitised:
 # no script, event handler or iframe from a student's markdown or outputs runs in it.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, MathAsMathML, CSSHTMLHeaderPreprocessor]
 c.SanitizeHTML.enabled = True  # nbconvert's preprocessors run only when enabled
+# The page is read offline and by everyone: formulas as MathML (no MathJax from a CDN), a language, links and
+# labels of AA contrast, failure messages that wrap, and contents that name each test cell and its verdict.
+c.HTMLExporter.template_name = TEMPLATE_NAME
+c.HTMLExporter.extra_template_basedirs = [TEMPLATE_FOLDER]
+c.CSSHTMLHeaderPreprocessor.style = "a11y-high-contrast-light"  # code colours of AA contrast (accessible-pygments)
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -116,4 +116,6 @@ def book(tmp_path_factory):
     completed = subprocess.run([str(jupyter_book), "build", str(source), "--warningiserror", "--keep-going"],
                                capture_output=True, text=True)
     assert completed.returncode == 0, f"the book build failed:\n{completed.stdout[-5000:]}\n{completed.stderr[-5000:]}"
+    # As `make book` does: the sample feedback page the home page links is part of the site.
+    shutil.copy(REPO / "kit" / "feedback-example.html", source / "_build" / "html" / "feedback-example.html")
     return source / "_build" / "html"

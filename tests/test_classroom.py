@@ -229,6 +229,30 @@ def test_feedback_runs_no_student_script(graded_class):
         page[match.end():page.find("</script>", match.end())] for match in re.finditer(r"<script[^>]*>", page))
 
 
+def test_feedback_reads_offline_with_its_formulas_and_verdicts(graded_class):
+    """Every feedback page runs no script at all and asks for nothing outside itself (no MathJax from a CDN), declares
+    its language, shows the exercise's formulas as MathML and names each test cell with its verdict."""
+    course, _, outcome = graded_class
+    for student in outcome:
+        path = course / ".grading" / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        if not path.exists():
+            continue
+        page = path.read_text()
+        elements = _Elements()
+        elements.feed(page)
+        assert not [tag for tag, _ in elements.found if tag == "script"], student
+        # What a page loads by itself (a student's own link is not loaded unless followed).
+        loaded = [attrs.get("src", "") for _, attrs in elements.found] + [
+            attrs.get("href", "") for tag, attrs in elements.found if tag == "link"]
+        assert not [address for address in loaded if re.match(r"(https?:)?//", address)], student
+        assert '<html lang="en">' in page and "<math" in page, student
+        toc = re.search(r"<nav[^>]*\bid=\"toc\".*?</nav>", page, flags=re.S).group(0)
+        for grade_id, (score, top) in outcome[student]["cells"].items():
+            verdict = "passed" if score >= top else "failed"
+            assert re.search(rf"<code>{grade_id}</code></a>:\s*{score} / {top}\s*<span class=\"{verdict}\">", toc), (
+                student, grade_id)
+
+
 def test_a_notebook_has_a_time_budget(graded_class):
     """Added cells that sleep use up the notebook's budget: the cells after them are not run and lose points."""
     _, _, outcome = graded_class

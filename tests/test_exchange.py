@@ -71,7 +71,7 @@ def test_release_fetch_submit_collect_autograde_feedback(tmp_path):
         found = list((home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
         assert len(found) == 1, f"{student} fetched {found}"
         pages[student] = found[0].read_text(encoding="utf-8")
-    score = re.compile(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)")
+    score = re.compile(r"<h1[^>]*>[^<]*: ([\d.]+) of\s+([\d.]+) points</h1>")
     assert score.search(pages["alice"]).groups() == (f"{maximum:.1f}", f"{maximum:.1f}")
     assert float(score.search(pages["bob"]).group(1)) == total["bob"]
     assert "BEGIN HIDDEN TESTS" not in pages["bob"]

@@ -1,5 +1,6 @@
-"""Tests of convcourse.grader.feedback: hidden regions and tracebacks leave the feedback, results stay, and a graded
-wrong submission's feedback says what failed."""
+"""Tests of convcourse.grader.feedback: hidden regions and tracebacks leave the feedback, results stay, formulas
+become MathML that no TeX can turn into a link, a style or a script, and a graded wrong submission's feedback says
+what failed."""
 
 import html
 import re
@@ -9,7 +10,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from convcourse.grader import grading
-from convcourse.grader.feedback import HIDDEN_NOTICE, HideHiddenTests
+from convcourse.grader.feedback import HIDDEN_NOTICE, HideHiddenTests, MathAsMathML
+from convcourse.grader.mathml import ATTRIBUTES, ELEMENTS
 
 
 def _grade_cell(source, outputs=()):
@@ -35,6 +37,32 @@ def test_ordinary_cells_keep_their_source():
     notebook = new_notebook(cells=[new_code_cell("x = 1")])
     result, _ = HideHiddenTests().preprocess(notebook, {})
     assert result.cells[0].source == "x = 1"
+
+
+def _elements_and_attributes(page):
+    return re.findall(r"<(\w+)((?:\s+[\w-]+=\"[^\"]*\")*)\s*/?>", page)
+
+
+def test_formulas_become_mathml_and_code_is_left_alone():
+    notebook = new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        r"Output size $o = \left\lfloor \frac{i + 2p - k}{s} \right\rfloor + 1$, in code `$x$`, a price \$5."
+        "\n\n$$\\begin{aligned} a &amp;= b \\\\ c &amp;= d \\end{aligned}$$")])
+    source = MathAsMathML().preprocess(notebook, {})[0].cells[0].source
+    assert source.count("<math") == 2 and 'display="block"' in source
+    assert "`$x$`" in source and r"\$5" in source and "lfloor" not in source and "aligned" not in source
+
+
+@pytest.mark.parametrize("tex", [r"\href{javascript:alert(1)}{x}", r"\color{red}{y}", r"\style{color:red}{y}",
+                                 r"\text{<script>alert(1)</script>}", r"\class{x}{y} \cssId{z}{w}"])
+def test_tex_cannot_become_a_link_a_style_or_a_script(tex):
+    notebook = new_notebook(cells=[nbformat.v4.new_markdown_cell(f"${tex}$")])
+    source = MathAsMathML().preprocess(notebook, {})[0].cells[0].source
+    if source.startswith("$"):  # TeX that does not convert stays as written, and is sanitised as markdown
+        return
+    for tag, attributes in _elements_and_attributes(source):
+        assert tag in ELEMENTS, source
+        assert {name for name in re.findall(r"([\w-]+)=", attributes)} <= ATTRIBUTES, source
+    assert "javascript" not in source and "<script" not in source
 
 
 @pytest.mark.slow

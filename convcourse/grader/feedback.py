@@ -3,14 +3,23 @@
 In every autograded test cell the ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``
 region is replaced by one comment line, a test cell keeps no output but its error, and every error keeps only its last
 line (``AssertionError: conv2d is wrong in configuration 3 of 60 ...``): tracebacks
-quote the source lines they pass through, hidden ones included.
+quote the source lines they pass through, hidden ones included. The page itself is the course's template
+(``templates/feedback-page``), with its formulas written as MathML (:class:`MathAsMathML`).
 """
+
+from pathlib import Path
 
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from convcourse.grader.execute import NOTE_PREFIX
+from convcourse.grader.mathml import replace_math
+
+# The course's feedback page (an nbconvert template in ``templates/``).
+TEMPLATE_NAME = "feedback-page"
+TEMPLATE_FOLDER = str(Path(__file__).parent / "templates")
+
 
 HIDDEN_NOTICE = "# (hidden tests: their results are shown below, their code is not)"
 
@@ -45,4 +54,14 @@ class HideHiddenTests(NbGraderPreprocessor):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+class MathAsMathML(NbGraderPreprocessor):
+    """Write each markdown cell's TeX as MathML (:mod:`convcourse.grader.mathml`): the feedback page then shows its
+    formulas offline and without scripts. Runs after ``SanitizeHTML``, on markdown that is already sanitised."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            cell.source = replace_math(cell.source)
         return cell, resources
