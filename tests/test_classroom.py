@@ -230,8 +230,9 @@ def test_feedback_runs_no_student_script(graded_class):
 
 
 def test_feedback_reads_offline_with_its_formulas_and_verdicts(graded_class):
-    """Every feedback page runs no script at all and asks for nothing outside itself (no MathJax from a CDN), declares
-    its language, shows the exercise's formulas as MathML and names each test cell with its verdict."""
+    """Every feedback page runs no script at all and asks for nothing outside itself (no MathJax from a CDN; a
+    content security policy forbids both), declares its language, shows the exercise's formulas as MathML and names
+    each test cell with its verdict."""
     course, _, outcome = graded_class
     for student in outcome:
         path = course / ".grading" / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
@@ -245,7 +246,7 @@ def test_feedback_reads_offline_with_its_formulas_and_verdicts(graded_class):
         loaded = [attrs.get("src", "") for _, attrs in elements.found] + [
             attrs.get("href", "") for tag, attrs in elements.found if tag == "link"]
         assert not [address for address in loaded if re.match(r"(https?:)?//", address)], student
-        assert '<html lang="en">' in page and "<math" in page, student
+        assert '<html lang="en">' in page and "<math" in page and "default-src 'none'" in page, student
         toc = re.search(r"<nav[^>]*\bid=\"toc\".*?</nav>", page, flags=re.S).group(0)
         for grade_id, (score, top) in outcome[student]["cells"].items():
             verdict = "passed" if score >= top else "failed"

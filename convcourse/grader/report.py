@@ -103,7 +103,7 @@ def write_report(course_root, assignments, output):
              "text-align:left}img{max-width:100%}")
     # Every student-supplied string is escaped; the policy forbids scripts and outside loads all the same.
     policy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta http-equiv='Content-Security-Policy' content=\"{policy}\"><title>Class report</title>"
             f"<style>{style}</style></head><body><h1>Class report</h1>{''.join(sections)}</body></html>")
     # Grades of the whole class: readable by the instructor only, from the moment the file exists.
