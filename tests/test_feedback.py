@@ -52,6 +52,12 @@ def test_formulas_become_mathml_and_code_is_left_alone():
     assert "`$x$`" in source and r"\$5" in source and "lfloor" not in source and "aligned" not in source
 
 
+def test_a_notebook_has_a_budget_of_formulas():
+    notebook = new_notebook(cells=[nbformat.v4.new_markdown_cell("$x$ " * 30) for _ in range(3)])
+    cells = MathAsMathML(max_formulas=50).preprocess(notebook, {})[0].cells
+    assert [cell.source.count("<math") for cell in cells] == [30, 20, 0]
+
+
 @pytest.mark.parametrize("tex", [r"\href{javascript:alert(1)}{x}", r"\color{red}{y}", r"\style{color:red}{y}",
                                  r"\text{<script>alert(1)</script>}", r"\class{x}{y} \cssId{z}{w}"])
 def test_tex_cannot_become_a_link_a_style_or_a_script(tex):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Integer, Unicode
 
 from convcourse.grader.execute import NOTE_PREFIX
 from convcourse.grader.mathml import replace_math
@@ -59,9 +59,19 @@ class HideHiddenTests(NbGraderPreprocessor):
 
 class MathAsMathML(NbGraderPreprocessor):
     """Write each markdown cell's TeX as MathML (:mod:`convcourse.grader.mathml`): the feedback page then shows its
-    formulas offline and without scripts. Runs after ``SanitizeHTML``, on markdown that is already sanitised."""
+    formulas offline and without scripts. Runs after ``SanitizeHTML``, on markdown that is already sanitised.
+
+    A notebook's first ``max_formulas`` formulas are converted, the rest stay as TeX: the feedback of a whole class
+    is made in one process, and a submission with a million formulas must not hold it up."""
+
+    max_formulas = Integer(2000).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._left = self.max_formulas
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "markdown":
-            cell.source = replace_math(cell.source)
+        if cell.cell_type == "markdown" and self._left > 0:
+            cell.source, converted = replace_math(cell.source, self._left)
+            self._left -= converted
         return cell, resources

@@ -49,13 +49,20 @@ def tex_to_mathml(tex, display=False):
         return None
 
 
-def replace_math(markdown):
-    """``markdown`` with each of its TeX formulas replaced by MathML."""
+def replace_math(markdown, limit=None):
+    """``markdown`` with its TeX formulas replaced by MathML (the first ``limit`` of them, when given), and how many
+    were replaced."""
+    converted = 0
+
     def replace(match):
-        if match.group("code") is not None:
+        nonlocal converted
+        if match.group("code") is not None or (limit is not None and converted >= limit):
             return match.group(0)
         display = match.group("display") is not None
         mathml = tex_to_mathml(match.group("display") if display else match.group("inline"), display)
-        return match.group(0) if mathml is None else mathml
+        if mathml is None:
+            return match.group(0)
+        converted += 1
+        return mathml
 
-    return _SEGMENT.sub(replace, markdown)
+    return _SEGMENT.sub(replace, markdown), converted
