@@ -52,6 +52,13 @@ def test_formulas_become_mathml_and_code_is_left_alone():
     assert "`$x$`" in source and r"\$5" in source and "lfloor" not in source and "aligned" not in source
 
 
+def test_a_formula_inside_a_tag_stays_text():
+    """MathML put inside an attribute's value would end it early; a tag's dollars are left alone."""
+    notebook = new_notebook(cells=[nbformat.v4.new_markdown_cell('<a title="$x$">see $y$</a>')])
+    source = MathAsMathML().preprocess(notebook, {})[0].cells[0].source
+    assert source.startswith('<a title="$x$">see <math') and source.count("<math") == 1
+
+
 def test_a_notebook_has_a_budget_of_formulas():
     notebook = new_notebook(cells=[nbformat.v4.new_markdown_cell("$x$ " * 30) for _ in range(3)])
     cells = MathAsMathML(max_formulas=50).preprocess(notebook, {})[0].cells

@@ -13,8 +13,10 @@ from xml.etree import ElementTree
 
 from latex2mathml.converter import convert
 
-# Code spans first, so that a dollar inside backticks is left alone; an escaped dollar is not a delimiter.
-_SEGMENT = re.compile(r"(?P<code>`+[^`]*?`+)|\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$", re.S)
+# Code spans and HTML tags first, so that a dollar inside backticks or inside a tag (an attribute's value) is left
+# alone (after sanitising, every "<" that is not a tag is "&lt;"); an escaped dollar is not a delimiter.
+_SEGMENT = re.compile(
+    r"(?P<code>`+[^`]*?`+|<[^>]*>)|\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$", re.S)
 ELEMENTS = frozenset((
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt",
     "mroot", "mstyle", "mpadded", "mphantom", "menclose", "munder", "mover", "munderover", "mtable", "mtr",
