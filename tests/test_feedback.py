@@ -48,7 +48,7 @@ def test_formulas_become_mathml_and_code_is_left_alone():
         r"Output size $o = \left\lfloor \frac{i + 2p - k}{s} \right\rfloor + 1$, in code `$x$`, a price \$5."
         "\n\n$$\\begin{aligned} a &amp;= b \\\\ c &amp;= d \\end{aligned}$$")])
     source = MathAsMathML().preprocess(notebook, {})[0].cells[0].source
-    assert source.count("<math") == 2 and 'display="block"' in source
+    assert source.count("<math") == 2 and 'display="block" tabindex="0"' in source
     assert "`$x$`" in source and r"\$5" in source and "lfloor" not in source and "aligned" not in source
 
 
@@ -74,7 +74,7 @@ def test_tex_cannot_become_a_link_a_style_or_a_script(tex):
         return
     for tag, attributes in _elements_and_attributes(source):
         assert tag in ELEMENTS, source
-        assert {name for name in re.findall(r"([\w-]+)=", attributes)} <= ATTRIBUTES, source
+        assert {name for name in re.findall(r"([\w-]+)=", attributes)} <= ATTRIBUTES | {"tabindex"}, source
     assert "javascript" not in source and "<script" not in source
 
 

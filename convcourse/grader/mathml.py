@@ -46,7 +46,12 @@ def tex_to_mathml(tex, display=False):
         # latex2mathml knows the ``align`` environment but not ``aligned``, which means the same inside a formula.
         tex = re.sub(r"\\(begin|end)\{aligned\}", r"\\\1{align}", html.unescape(tex))
         converted = convert(tex, display="block" if display else "inline")
-        return ElementTree.tostring(_allowed(ElementTree.fromstring(converted)), encoding="unicode")
+        formula = _allowed(ElementTree.fromstring(converted))
+        if display:
+            # A display formula wider than a phone scrolls sideways on its own (the page's style); a box that
+            # scrolls must be reachable from the keyboard.
+            formula.set("tabindex", "0")
+        return ElementTree.tostring(formula, encoding="unicode")
     except Exception:  # noqa: BLE001 (latex2mathml raises many kinds; the TeX then stays as written)
         return None
 
