@@ -94,3 +94,19 @@ def test_feedback_of_a_wrong_submission_names_the_mistake_and_the_failing_config
     assert "this is exactly what you get if 'same' puts the extra zero of an odd total on the top/left" in text
     listed = re.findall(r"- configuration \d+ of \d+: conv2d\(x of shape \([\d, ]+\), kernel of shape", text)
     assert 1 <= len(listed) <= 3 * len(counts)
+
+
+def test_the_page_escapes_what_a_notebook_names():
+    """A grade_id or notebook name that looks like markup is shown as text, never parsed into an element."""
+    from nbconvert import HTMLExporter
+
+    from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME
+
+    hostile = 'x"><img src=x onerror="window.stolen=1">'
+    cell = _grade_cell("pass")
+    cell.metadata["nbgrader"].update(grade_id=hostile, score=0, points=1)
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[TEMPLATE_FOLDER])
+    page, _ = exporter.from_notebook_node(new_notebook(cells=[cell]), resources={
+        "nbgrader": {"notebook": hostile, "score": 0, "max_score": 1, "late_penalty": 0}})
+    tags = re.findall(r"<\s*([a-zA-Z]+)", page)
+    assert "img" not in tags and page.count(html.escape(hostile, quote=False)) >= 4
