@@ -16,7 +16,7 @@ from latex2mathml.converter import convert
 # Code spans and HTML tags first, so that a dollar inside backticks or inside a tag (an attribute's value) is left
 # alone (after sanitising, every "<" that is not a tag is "&lt;"); an escaped dollar is not a delimiter.
 _SEGMENT = re.compile(
-    r"(?P<code>`+[^`]*?`+|<[^>]*>)|\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$", re.S)
+    r"(?P<kept>`+[^`]*?`+|<[^>]*>)|\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$", re.S)
 ELEMENTS = frozenset((
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt",
     "mroot", "mstyle", "mpadded", "mphantom", "menclose", "munder", "mover", "munderover", "mtable", "mtr",
@@ -56,14 +56,13 @@ def tex_to_mathml(tex, display=False):
         return None
 
 
-def replace_math(markdown, limit=None):
-    """``markdown`` with its TeX formulas replaced by MathML (the first ``limit`` of them, when given), and how many
-    were replaced."""
+def replace_math(markdown, limit):
+    """``markdown`` with its first ``limit`` TeX formulas replaced by MathML, and how many were replaced."""
     converted = 0
 
     def replace(match):
         nonlocal converted
-        if match.group("code") is not None or (limit is not None and converted >= limit):
+        if match.group("kept") is not None or converted >= limit:
             return match.group(0)
         display = match.group("display") is not None
         mathml = tex_to_mathml(match.group("display") if display else match.group("inline"), display)
