@@ -18,7 +18,7 @@ from nbgrader.preprocessors import (
 )
 
 from convcourse.grader import metadata_schema
-from convcourse.grader.execute import TrustedExecute
+from convcourse.grader.contained import ContainedExecute
 from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME, HideHiddenTests, MathAsMathML
 from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
@@ -56,10 +56,11 @@ c.Execute.kernel_name = KERNEL_NAME
 # Seeded cases are the same for every student: their Keras references are computed once, kept here.
 os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", cache_folder(COURSE_ROOT))
 
-# Verdicts are computed here, never in the student's kernel; a dead or stuck kernel costs the student the cells
-# it affects, never the whole notebook or the batch.
+# Verdicts are computed in the grader, never in the student's kernel, by a grading process that serves that one
+# student and then ends, within its own limits (convcourse/grader/contained.py); a dead or stuck kernel costs the
+# student the cells it affects, never the whole notebook or the batch.
 c.Autograde.autograde_preprocessors = [
-    TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    ContainedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata,
 ]
 

@@ -53,7 +53,7 @@ OUT_OF_TIME = ("NotebookTimeLimit", "not run: the notebook used up its {seconds}
 KERAS_ASSIGNMENTS = ("04_", "05_")  # their graded functions build Keras models: a kernel runtime with Keras
 
 
-def _error_output(ename, evalue):
+def error_output(ename, evalue):
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
@@ -126,14 +126,14 @@ class ResilientExecute(Execute):
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if self._lost_reason is not None:
-            cell.outputs = [_error_output(NOT_RUN[0], NOT_RUN[1].format(reason=self._lost_reason))]
+            cell.outputs = [error_output(NOT_RUN[0], NOT_RUN[1].format(reason=self._lost_reason))]
             return cell
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except (DeadKernelError, _KernelStuck, CellTimeoutError) as problem:
             ename, evalue = KERNEL_DIED if isinstance(problem, DeadKernelError) else KERNEL_STUCK
             self.log.warning("Cell %s: %s; restarting the kernel", cell_index, ename)
-            cell.outputs = [_error_output(ename, evalue)]
+            cell.outputs = [error_output(ename, evalue)]
             await self._recover(cell_index, ename)
             return cell
 
@@ -204,17 +204,17 @@ class TrustedExecute(ResilientExecute):
         self._failed = set()  # functions with a failed test cell in this notebook
         self._stand_ins, self._builders = _assignment_references(assignment)
 
-    def _runtime(self):
+    def kernel_runtime(self):
         return "keras" if self._assignment.startswith(KERAS_ASSIGNMENTS) else "numpy"
 
     def create_kernel_manager(self):
-        spare = _take_spare(self._runtime())
+        spare = _take_spare(self.kernel_runtime())
         if spare is not None:
             self.km = spare
             return spare
         km = super().create_kernel_manager()
         if isinstance(km, SandboxKernelManager):
-            km.runtime = self._runtime()
+            km.runtime = self.kernel_runtime()
         return km
 
     async def async_start_new_kernel_client(self):
@@ -222,7 +222,7 @@ class TrustedExecute(ResilientExecute):
         _SPARE["notebooks started"] += 1
         expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)
         if isinstance(self.km, SandboxKernelManager) and not 0 < expected <= _SPARE["notebooks started"]:
-            await _start_spare(self.kernel_name, self.config, self._runtime(), self.extra_arguments, self.log)
+            await start_spare(self.kernel_name, self.config, self.kernel_runtime(), self.extra_arguments, self.log)
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
@@ -249,7 +249,7 @@ class TrustedExecute(ResilientExecute):
             cell.outputs = []
             return await self._run_test_cell(cell, cell_index, self._tests[grade_id])
         if self._remaining() <= 0:
-            cell.outputs = [_error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
+            cell.outputs = [error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
             return cell
         if grade_id in self._setups and utils.is_locked(cell):
             await asyncio.get_running_loop().run_in_executor(self._pool, _run_trusted, self._setups[grade_id],
@@ -265,10 +265,10 @@ class TrustedExecute(ResilientExecute):
 
     async def _run_test_cell(self, cell, cell_index, source):
         if self._lost_reason is not None:
-            cell.outputs = [_error_output(NOT_RUN[0], NOT_RUN[1].format(reason=self._lost_reason))]
+            cell.outputs = [error_output(NOT_RUN[0], NOT_RUN[1].format(reason=self._lost_reason))]
             return cell
         if self._remaining() <= 0:
-            cell.outputs = [_error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
+            cell.outputs = [error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
             return cell
         self._loop = asyncio.get_running_loop()
         # The cell's time limit counts the student's time only (kernel calls), never the grader's own checks.
@@ -283,7 +283,7 @@ class TrustedExecute(ResilientExecute):
         if note:
             cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=note))
         if problem is not None:
-            cell.outputs.append(_error_output(*problem))
+            cell.outputs.append(error_output(*problem))
             self._failed.add(self._under_test)
         await self._stop_strays()
         self._tests_left[self._under_test] -= 1
@@ -429,7 +429,7 @@ class _KernelDiedDuringCall(Exception):
 _SPARE = {"kernel": None, "notebooks started": 0}
 
 
-async def _start_spare(kernel_name, config, runtime, extra_arguments, log):
+async def start_spare(kernel_name, config, runtime, extra_arguments, log):
     if _SPARE["kernel"] is not None:
         return
     spare = SandboxKernelManager(kernel_name=kernel_name, config=config)
@@ -466,6 +466,13 @@ def _shut_spare():
     spare, _SPARE["kernel"] = _SPARE["kernel"], None
     if spare is not None:
         _shut(spare)
+
+
+async def shut_spare_async():
+    """Shut the spare kernel down, if one was started and never used (a worker that got no notebook)."""
+    spare, _SPARE["kernel"] = _SPARE["kernel"], None
+    if spare is not None:
+        await spare.shutdown_kernel(now=True)
 
 
 MAX_PROMPT = 64 * 1024

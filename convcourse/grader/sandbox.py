@@ -42,7 +42,7 @@ from convcourse.grader.launcher import UNSAFE_VARIABLE, setting, unsafe_mode
 
 KERNEL_NAME = "convcourse-sandbox"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-def _cgroup_folders():
+def cgroup_folders():
     """The memory and pids hierarchies under which boxes get their cgroups (cgroup v1, as on this machine)."""
     return {"memory": CGROUP_ROOT / "memory" / "convcourse", "pids": CGROUP_ROOT / "pids" / "convcourse"}
 
@@ -84,7 +84,7 @@ class Box:
         self.scratch = self.root / "scratch"
         self.requests.mkdir(mode=0o755)
         self.scratch.mkdir(mode=0o700)
-        self.cgroups = {name: folder / self.root.name for name, folder in _cgroup_folders().items()}
+        self.cgroups = {name: folder / self.root.name for name, folder in cgroup_folders().items()}
         self._mounted = False
         self.refresh()
 
@@ -187,7 +187,7 @@ def destroy_boxes_of_run(run):
         box = Box.__new__(Box)
         box.isolated = True
         box.root, box.scratch, box.requests = root, root / "scratch", root / "requests"
-        box.cgroups = {name: folder / root.name for name, folder in _cgroup_folders().items()}
+        box.cgroups = {name: folder / root.name for name, folder in cgroup_folders().items()}
         box._mounted = os.path.ismount(box.scratch)
         box.destroy()
         removed += 1

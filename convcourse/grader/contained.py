@@ -1,0 +1,326 @@
+"""Each submission is graded in a process of its own, inside that student's own limits.
+
+nbgrader grades a batch of notebooks in one process, the *parent*. Whatever a submission can make the grader do —
+its test cells, every model rebuilt and run, every reference computed for a stand-in, 05's training — happens in
+a *worker*: a process forked for that one notebook from a server that has already imported the grading code (and
+Keras, for 04–05), so the import is paid once per batch and never on a student's bill. The worker
+
+* joins cgroups of its own: memory (``CONVCOURSE_GRADER_MEMORY_LIMIT_MB``) and processes, with a CPU limit
+  (``RLIMIT_CPU``, ``CONVCOURSE_GRADER_CPU_SECONDS``) and a wall budget: the notebook's
+  ``CONVCOURSE_NOTEBOOK_TIMEOUT`` plus the time its kernels may take to start;
+* runs :class:`~convcourse.grader.execute.TrustedExecute` on its notebook with Keras' state as the server left
+  it (untouched by any other student), sending each finished cell back as it goes;
+* ends. No process grades two students.
+
+Past a limit the worker is killed: the cells it finished keep their outputs, the cell it was running and every
+later one fail with a message naming the limit, and the batch goes on with the next notebook in a fresh worker.
+While one notebook is graded, the next notebook's worker is already forked and booting its kernels (a spare,
+used once). What each worker cost (its peak memory from its cgroup, its CPU and wall time, the limit it hit) is
+appended to ``<grading folder>/costs/<assignment>.jsonl``.
+"""
+
+import json
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from traitlets import Integer
+
+from convcourse.grader import sandbox
+from convcourse.grader.execute import KERAS_ASSIGNMENTS, TrustedExecute, error_output
+from convcourse.grader.launcher import setting, unsafe_mode
+
+LIMITS = {
+    "memory": "the grader's work for your submission (models rebuilt and run, references computed for your calls, "
+              "training) used more than its {memory} MB of memory",
+    "cpu": "the grader's work for your submission used more than its {cpu} s of CPU time",
+    "time": "grading your submission took longer than its budget of {wall} s",
+    "crashed": "the grading process of your submission ended unexpectedly ({detail})",
+}
+LIMIT_ERROR = "GradingLimit"
+NOT_GRADED = ("NotRun", "not run: {limit} at an earlier cell")
+
+
+def _preloads(assignment):
+    """What the fork server imports once: the grading code, the assignment's test material, Keras for 04–05."""
+    modules = ["convcourse.grader.contained", "convcourse.grader.proxy", "nbclient", "nbgrader.api"]
+    if assignment.startswith(KERAS_ASSIGNMENTS):
+        modules += ["keras", "convcourse.student.models"]
+    package = f"convcourse.assignments.a{assignment}"
+    folder = Path(__file__).resolve().parents[1] / "assignments" / f"a{assignment}"
+    modules += [f"{package}.{path.stem}" for path in sorted(folder.glob("[!_]*.py"))]
+    return modules
+
+
+_CONTEXT = {}
+
+
+def _context(assignment):
+    """The fork server of this process (one per batch, which grades one assignment)."""
+    if "context" not in _CONTEXT:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_preloads(assignment))
+        _CONTEXT["context"] = context
+    return _CONTEXT["context"]
+
+
+class WorkerCgroups:
+    """A worker's own memory and pids cgroups (none without isolation: then only its CPU limit applies)."""
+
+    def __init__(self, pid, memory_mb):
+        self.folders = {}
+        if unsafe_mode():
+            return
+        name = f"{sandbox.run_id()}-grader{pid}"
+        for controller, parent in sandbox.cgroup_folders().items():
+            folder = parent / name
+            folder.mkdir(parents=True, exist_ok=True)
+            self.folders[controller] = folder
+        (self.folders["memory"] / "memory.limit_in_bytes").write_text(str(memory_mb * 1024 * 1024))
+        (self.folders["pids"] / "pids.max").write_text(str(setting("CONVCOURSE_PROCESS_LIMIT", 256)))
+        for folder in self.folders.values():
+            (folder / "cgroup.procs").write_text(str(pid))
+
+    def _read(self, controller, name):
+        try:
+            return (self.folders[controller] / name).read_text()
+        except (KeyError, OSError):
+            return ""
+
+    def peak_bytes(self):
+        return int(self._read("memory", "memory.max_usage_in_bytes") or 0)
+
+    def hit_memory_limit(self):
+        fields = dict(line.split() for line in self._read("memory", "memory.oom_control").splitlines() if " " in line)
+        return int(fields.get("oom_kill", 0)) > 0
+
+    def remove(self):
+        for folder in self.folders.values():
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # a process is still leaving the cgroup
+                    time.sleep(0.01)
+
+
+class Worker:
+    """The parent's handle on one worker process: started (and its kernels booting) before its notebook comes."""
+
+    def __init__(self, assignment, config, memory_mb):
+        self.assignment = assignment
+        self.memory_mb = memory_mb
+        context = _context(assignment)
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child_end, assignment, config), daemon=True,
+                                       name=f"grading {assignment}")
+        self.process.start()
+        child_end.close()
+        self.cgroups = WorkerCgroups(self.process.pid, memory_mb)
+        self.run = f"{sandbox.run_id()}-w{self.process.pid}"
+        self.connection.send(("boot",))  # only once it is inside its cgroups
+
+    def alive(self):
+        return self.process.is_alive()
+
+    def grade(self, nb, resources, wall_seconds, cpu_seconds):
+        """Grade ``nb`` in the worker; the graded notebook (cells past a limit failed with its message)."""
+        started = time.monotonic()
+        job = {"notebook": nbformat.writes(nb), "resources": _plain_resources(resources), "cpu": cpu_seconds}
+        finished, failure, limit, detail, cpu_used = {}, None, None, "", None
+        try:
+            self.connection.send(("grade", job))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            limit = "crashed"
+        deadline = started + wall_seconds
+        while limit is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                limit = "time"
+                break
+            try:
+                if not self.connection.poll(min(remaining, 0.5)):
+                    if not self.process.is_alive() and not self.connection.poll(0):
+                        limit = "crashed"
+                    continue
+                kind, *payload = self.connection.recv()
+            except (EOFError, OSError):
+                limit = "crashed"
+                break
+            if kind == "cell":
+                index, cell = payload
+                finished[index] = nbformat.from_dict(json.loads(cell))
+            elif kind == "done":
+                nb_json, cpu_used = payload
+                graded = nbformat.reads(nb_json, as_version=4)
+                nb.cells = graded.cells
+                nb.metadata = graded.metadata
+                break
+            elif kind == "failed":
+                failure = payload[0]
+                break
+        self.stop()
+        if limit is not None:
+            limit, detail = self._which_limit(limit)
+            _fail_from(nb, finished, LIMITS[limit].format(
+                memory=self.memory_mb, cpu=cpu_seconds, wall=int(wall_seconds), detail=detail))
+        self._record(resources, started, cpu_used, limit)
+        self.cgroups.remove()
+        if failure is not None:
+            raise RuntimeError(failure)
+        return nb
+
+    def _which_limit(self, seen):
+        code = self.process.exitcode
+        if self.cgroups.hit_memory_limit():
+            return "memory", ""
+        # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (this side kills only after "time").
+        if seen == "crashed" and code in (-signal.SIGXCPU, -signal.SIGKILL):
+            return "cpu", ""
+        if seen == "time":
+            return "time", ""
+        return "crashed", f"exit code {code}"
+
+    def stop(self):
+        """End the worker (at once: whatever it still did is not needed) and whatever boxes it left."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+        sandbox.destroy_boxes_of_run(self.run)
+
+    def _record(self, resources, started, cpu_used, limit):
+        folder = os.environ.get("CONVCOURSE_GRADING_DIR")
+        if not folder:
+            return
+        info = (resources or {}).get("nbgrader", {})
+        line = {"student": info.get("student"), "assignment": self.assignment, "limit": limit,
+                "wall_seconds": round(time.monotonic() - started, 3),
+                "cpu_seconds": None if cpu_used is None else round(cpu_used, 3),
+                "peak_memory_mb": round(self.cgroups.peak_bytes() / 2**20, 1) or None,
+                "memory_limit_mb": self.memory_mb}
+        costs = Path(folder) / "costs"
+        costs.mkdir(parents=True, exist_ok=True)
+        with open(costs / f"{self.assignment}.jsonl", "a") as handle:
+            handle.write(json.dumps(line) + "\n")
+
+
+def _plain_resources(resources):
+    """What the worker needs of nbgrader's resources, as plain data."""
+    resources = resources or {}
+    return json.loads(json.dumps({"metadata": dict(resources.get("metadata", {})),
+                                  "nbgrader": dict(resources.get("nbgrader", {}))}, default=str))
+
+
+def _fail_from(nb, finished, reason):
+    """The notebook as far as the worker got: finished cells keep their outputs, the next code cell gets the
+    limit's message and every later code cell a note that it was not run."""
+    failed = False
+    for index, cell in enumerate(nb.cells):
+        if index in finished:
+            nb.cells[index] = finished[index]
+        elif cell.cell_type == "code" and cell.source.strip():
+            cell.outputs = [error_output(LIMIT_ERROR, reason) if not failed
+                            else error_output(NOT_GRADED[0], NOT_GRADED[1].format(limit=reason))]
+            failed = True
+
+
+class ContainedExecute(TrustedExecute):
+    """nbgrader's ``Execute`` for this course: each notebook is graded by :class:`TrustedExecute` in a worker."""
+
+    grader_memory_mb = Integer(
+        setting("CONVCOURSE_GRADER_MEMORY_LIMIT_MB", 2048),
+        help="Memory of one submission's grading process (models rebuilt and run, references, training).",
+    ).tag(config=True)
+    grader_cpu_seconds = Integer(
+        setting("CONVCOURSE_GRADER_CPU_SECONDS", 0),
+        help="CPU seconds of one submission's grading process; 0 means the notebook's time budget.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        assignment = (resources or {}).get("nbgrader", {}).get("assignment", "")
+        worker = _take_spare(assignment) or Worker(assignment, self.config, self.grader_memory_mb)
+        _SPARE["notebooks"] += 1
+        expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)
+        if not 0 < expected <= _SPARE["notebooks"]:
+            _SPARE["worker"] = Worker(assignment, self.config, self.grader_memory_mb)
+        # The worker's kernels start within the budget too: each may take the kernel start-up timeout.
+        wall = self.notebook_timeout + 2 * self.startup_timeout + self.interrupt_grace
+        cpu = self.grader_cpu_seconds or self.notebook_timeout
+        return worker.grade(nb, resources, wall, cpu), resources
+
+
+_SPARE = {"worker": None, "notebooks": 0}
+
+
+def _take_spare(assignment):
+    spare, _SPARE["worker"] = _SPARE["worker"], None
+    if spare is None:
+        return None
+    if spare.assignment == assignment and spare.alive():
+        return spare
+    spare.stop()
+    spare.cgroups.remove()
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The worker's side.
+
+class _StreamingExecute(TrustedExecute):
+    """:class:`TrustedExecute` that sends each finished cell to the parent as soon as it is done."""
+
+    def __init__(self, *args, connection=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._connection = connection
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.cell_type == "code":
+            self._connection.send(("cell", cell_index, json.dumps(cell)))
+        return cell
+
+
+def _worker_main(connection, assignment, config):
+    """One notebook, then exit: boot the kernels, wait for the notebook, grade it, send it back."""
+    from nbclient.util import run_sync
+
+    from convcourse.grader import execute
+
+    os.environ["CONVCOURSE_RUN_ID"] = f"{sandbox.run_id()}-w{os.getpid()}"
+    os.environ["CONVCOURSE_NOTEBOOKS_IN_PROCESS"] = "1"
+    try:
+        connection.recv()  # "boot": the parent has put this process in its cgroups
+        executor = _StreamingExecute(config=config, connection=connection)
+        executor._assignment = assignment
+        run_sync(execute.start_spare)(executor.kernel_name, executor.config, executor.kernel_runtime(),
+                                      executor.extra_arguments, executor.log)
+        kind, job = connection.recv()
+        cpu = int(job["cpu"])
+        used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        resource.setrlimit(resource.RLIMIT_CPU, (int(used) + cpu, int(used) + cpu + 5))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        nb = nbformat.reads(job["notebook"], as_version=4)
+        nb, _ = executor.preprocess(nb, job["resources"])
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        connection.send(("done", nbformat.writes(nb), usage.ru_utime + usage.ru_stime - used))
+    except (EOFError, KeyboardInterrupt):
+        pass
+    except BaseException as error:  # noqa: BLE001 (the parent raises it, so nbgrader regrades the notebook alone)
+        try:
+            connection.send(("failed", f"{type(error).__name__}: {error}"[:4000]))
+        except OSError:
+            pass
+    finally:
+        try:
+            run_sync(execute.shut_spare_async)()
+        except Exception:  # noqa: BLE001, S110 (the parent destroys this worker's boxes anyway)
+            pass
+        os._exit(0)
