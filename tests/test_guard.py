@@ -62,3 +62,23 @@ def test_the_course_package_is_refused_too():
     with pytest.raises(ForbiddenCallError, match="the course package convcourse"):
         with hand_written("same_padding"):
             same_total_padding(5, 2)
+
+
+def test_an_import_inside_a_graded_function_after_the_notebook_setup_is_allowed():
+    # In a kernel, setup_notebook leaves an import hook on sys.meta_path (it styles Matplotlib once imported), and
+    # every import consults it. That is no call of the course package by the student: it was refused as
+    # "find_spec in notebook.py".
+    import sys
+
+    from convcourse.student.notebook import _StyleOnImport
+
+    hook = _StyleOnImport()
+    sys.meta_path.insert(0, hook)
+    sys.modules.pop("fractions", None)
+    try:
+        with hand_written("conv_params") as watch:
+            import fractions  # noqa: F401 (the import is the point)
+    finally:
+        if hook in sys.meta_path:
+            sys.meta_path.remove(hook)
+    assert watch.violations == []

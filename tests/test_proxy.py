@@ -158,3 +158,18 @@ def test_the_grader_refuses_model_weights_that_are_not_arrays(folders, weights):
     _reply(folders, 10, spec)
     with pytest.raises(KernelCallFailed):
         folders.read_replies(10, 1)
+
+
+@pytest.mark.parametrize("kilobytes", [8, 48, 56, 64])
+def test_a_stand_in_request_fits_the_prompt_the_grader_reads(tmp_path, kilobytes):
+    # A stand-in's arguments travel in an input prompt, which the grader reads up to STAND_IN_PROMPT_BYTES: an
+    # array of 48-64 KB inlined as base64 used to run past it, and the call broke.
+    writer = callee._Writer(4, str(tmp_path))
+    stand_in = callee._StandIn("same_padding", writer, str(tmp_path))
+    arrays = [np.ones(kilobytes * 1024 // 8), np.ones((3, 3))]
+    request = stand_in.request(arrays)
+    assert len(request) <= callee.STAND_IN_PROMPT_BYTES
+    specs = json.loads(request)["args"]
+    assert all(np.array_equal(callee._load_argument(spec, str(tmp_path)), array)
+               for spec, array in zip(specs, arrays, strict=True))
+    assert writer.inlined == [0], "the call's own inline budget is untouched"

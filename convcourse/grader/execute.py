@@ -43,6 +43,7 @@ from traitlets import Integer
 from convcourse.grader import proxy
 from convcourse.grader.proxy import KernelCallFailed, KernelFunction
 from convcourse.grader.sandbox import SandboxKernelManager
+from convcourse.student.callee import STAND_IN_PROMPT_BYTES
 
 KERNEL_DIED = ("KernelDied", "the kernel died while running this cell (os._exit, a crash, or the memory limit); "
                "it was restarted and your earlier cells were run again")
@@ -394,7 +395,7 @@ class TrustedExecute(ResilientExecute):
                 continue
             count += 1
             try:
-                request = json.loads(str(message["content"].get("prompt", ""))[:MAX_PROMPT])
+                request = json.loads(str(message["content"].get("prompt", ""))[:STAND_IN_PROMPT_BYTES])
                 name = request["stand_in"]
                 if name not in allowed:
                     raise KernelCallFailed(f"{name} has no stand-in here")
@@ -475,7 +476,6 @@ async def shut_spare_async():
         await spare.shutdown_kernel(now=True)
 
 
-MAX_PROMPT = 64 * 1024
 REAP_CHILDREN = """import os as _os
 while True:
     try:

@@ -90,6 +90,9 @@ def model_from_config(config, weights, compile=True):
 # any beyond a total per request, go as ``.npy`` files.
 INLINE_MAX_BYTES = 64 * 1024
 INLINE_TOTAL_BYTES = 4 * 1024 * 1024
+# A stand-in's request is an input prompt, read by the grader up to STAND_IN_PROMPT_BYTES.
+STAND_IN_PROMPT_BYTES = 64 * 1024
+STAND_IN_INLINE_BYTES = 24 * 1024
 _INLINE_DTYPE = re.compile(r"[<>|=]?[biuf][1248]")
 
 
@@ -237,13 +240,21 @@ class _StandIn:
         self._writer, self._requests = writer, requests
 
     def __call__(self, *args):
-        request = {"stand_in": self.__name__, "args": [self._writer.encode(value) for value in args]}
-        reply = json.loads(input(json.dumps(request)))
+        reply = json.loads(input(self.request(args)))
         if reply.get("status") == "raised":
             kind = getattr(builtins, reply.get("builtin", ""), None)
             kind = kind if isinstance(kind, type) and issubclass(kind, Exception) else RuntimeError
             raise kind(reply.get("message", ""))
         return _load_argument(reply["value"], self._requests)
+
+    def request(self, args):
+        """The request's JSON, which travels as an input prompt: only so many bytes of arrays go inline (base64
+        adds a third), the rest as files."""
+        inlined, self._writer.inlined = self._writer.inlined, [INLINE_TOTAL_BYTES - STAND_IN_INLINE_BYTES]
+        try:
+            return json.dumps({"stand_in": self.__name__, "args": [self._writer.encode(value) for value in args]})
+        finally:
+            self._writer.inlined = inlined
 
 
 _MISSING = object()

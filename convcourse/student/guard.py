@@ -44,13 +44,14 @@ class ForbiddenCallError(RuntimeError):
 
 _COURSE_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _THIS_FILE = os.path.abspath(__file__)
-# The grader's courier (its stand-ins answer calls of already graded functions) is not a helper to refuse.
-_COURIER = os.path.join(os.path.dirname(_THIS_FILE), "callee.py")
+# Not helpers to refuse: the grader's courier (its stand-ins answer calls of already graded functions) and the
+# notebook setup, whose import hook (it styles Matplotlib) is consulted by every import a graded function makes.
+_INFRASTRUCTURE = (_THIS_FILE, *(os.path.join(os.path.dirname(_THIS_FILE), name) for name in ("callee.py", "notebook.py")))
 
 
 def _package_of(filename):
     # The course's own helpers (test cases, the oracle) are not for graded functions either.
-    if filename.startswith(_COURSE_PACKAGE) and filename not in (_THIS_FILE, _COURIER):
+    if filename.startswith(_COURSE_PACKAGE) and filename not in _INFRASTRUCTURE:
         return "the course package convcourse"
     parts = filename.replace("\\", "/").split("/")
     for marker, name in FORBIDDEN_PACKAGES.items():
