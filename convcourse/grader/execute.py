@@ -79,8 +79,12 @@ class ResilientExecute(Execute):
         return super().preprocess(nb, resources, km)
 
     def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] in ("execute_result", "error"):
+            # Results and errors always count, capped: a 60 MB value or a 30 MB message stays out of the notebook.
+            msg = dict(msg, content=capped_content(msg.get("content", {}), self.max_output_chars))
+            return super().output(outs, msg, display_id, cell_index)
         if msg["msg_type"] not in ("stream", "display_data", "update_display_data"):
-            return super().output(outs, msg, display_id, cell_index)  # errors and results always count
+            return super().output(outs, msg, display_id, cell_index)
         # The notice goes to stdout: nbgrader scores a cell with any stderr output as failed.
         content = msg.get("content", {})
         size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
@@ -95,6 +99,12 @@ class ResilientExecute(Execute):
             return None
         self._output_chars[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def on_cell_executed(self, **kwargs):
+        reply = kwargs.get("execute_reply") or {}
+        if reply.get("content", {}).get("status") == "error":
+            reply["content"] = capped_content(reply["content"], self.max_output_chars)
+        return super().on_cell_executed(**kwargs)
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -156,6 +166,32 @@ class ResilientExecute(Execute):
             self._lost_reason = reason
 
 
+def capped_content(content, limit):
+    """A result's or an error's content with every text cut to ``limit`` characters, saying what was cut."""
+    def cut(text, limit=limit):
+        text = str(text)
+        return text if len(text) <= limit else f"{text[:limit]}\n[... cut: {len(text) - limit:,} more characters]"
+
+    content = dict(content)
+    if "data" in content:
+        content["data"] = {kind: cut(value) if isinstance(value, str) else value
+                           for kind, value in list(content["data"].items())[:8]
+                           if isinstance(value, str) or len(json.dumps(value)) <= limit}
+    if "evalue" in content:
+        content["ename"] = cut(content.get("ename", ""), 200)
+        content["evalue"] = cut(content["evalue"])
+    if "traceback" in content:
+        lines, total = [], 0
+        for line in content.get("traceback") or []:
+            total += len(str(line))
+            if total > limit:
+                lines.append(f"[... traceback cut: past {limit:,} characters]")
+                break
+            lines.append(str(line))
+        content["traceback"] = lines
+    return content
+
+
 class _KernelStuck(Exception):
     """The kernel ignored the interrupt sent after a timeout."""
 
@@ -165,8 +201,8 @@ class TrustedExecute(ResilientExecute):
 
     notebook_timeout = Integer(
         int(os.environ.get("CONVCOURSE_NOTEBOOK_TIMEOUT", 900)),
-        help="Seconds of the submission's own code per notebook: its cells and the calls of its functions "
-             "together, student-added cells included (the grader's own checks are not counted).",
+        help="Seconds of grading per notebook: the submission's cells, student-added ones included, and its test "
+             "cells whole (the calls of its functions and the grader's work on what they return).",
     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -203,7 +239,10 @@ class TrustedExecute(ResilientExecute):
         self._tests_left = collections.Counter(owner(name, self._functions) for name in self._tests)
         self._graded = set()
         self._failed = set()  # functions with a failed test cell in this notebook
-        self._stand_ins, self._builders = _assignment_references(assignment)
+        declared = _assignment_references(assignment)
+        self._stand_ins, self._helpers = declared.stand_ins, declared.helpers
+        self._builders, self._model_policies = declared.builders, declared.model_policies
+        self._built = {}  # one model object per builder call: the model a test checks is the one it trains
 
     def kernel_runtime(self):
         return "keras" if self._assignment.startswith(KERAS_ASSIGNMENTS) else "numpy"
@@ -278,13 +317,17 @@ class TrustedExecute(ResilientExecute):
         grade_id = self._grade_id(cell)
         self._under_test = owner(grade_id, self._functions)
         self._stand_ins_used = set()
+        # The whole cell counts toward the notebook's budget: the grader's work in it (models rebuilt and run,
+        # references for the student's calls, training) is what this submission made it do.
+        started, before = time.monotonic(), self._student_seconds
         problem = await self._loop.run_in_executor(self._pool, _run_trusted, source, self._namespace,
                                                    f"test cell {grade_id}")
+        self._student_seconds = before + (time.monotonic() - started)
         note = self._stand_in_note()
         if note:
             cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=note))
         if problem is not None:
-            cell.outputs.append(error_output(*problem))
+            cell.outputs.append(NotebookNode(capped_content(error_output(*problem), self.max_output_chars)))
             self._failed.add(self._under_test)
         await self._stop_strays()
         self._tests_left[self._under_test] -= 1
@@ -325,12 +368,24 @@ class TrustedExecute(ResilientExecute):
 
     async def _kernel_call(self, calls):
         name = calls[0][0]
+        key = _builder_key(calls) if name in self._builders else None
+        if key is not None and key in self._built:
+            return [self._built[key]]
+        replies = await self._kernel_round_trip(calls)
+        if key is not None and replies[0][0] == "returned":
+            self._built[key] = replies[0]
+        return replies
+
+    async def _kernel_round_trip(self, calls):
+        name = calls[0][0]
         if self._broken is not None:
             raise KernelCallFailed(f"{name} was not called: {self._broken}")
         folders = self.km.call_folders()
+        folders.model_policy = self._model_policies.get(name)
         self._calls += 1
         number = self._calls
-        stand_ins = sorted(function for function in self._graded if function in self._stand_ins)
+        stand_ins = sorted(function for function in self._graded
+                           if function in self._stand_ins and function in self._helpers.get(name, ()))
         written = folders.write_request(number, calls, stand_ins, guarded=name not in self._builders)
         code = (f"__import__('convcourse.student.callee', fromlist=['serve'])"
                 f".serve({number}, {folders.requests!r}, {folders.results!r})")
@@ -401,7 +456,9 @@ class TrustedExecute(ResilientExecute):
                     raise KernelCallFailed(f"{name} has no stand-in here")
                 args = folders.read_arguments(request["args"])
                 self._stand_ins_used.add(name)
-                value = self._stand_ins[name](*args)
+                # In a thread: a costly reference must not stop this loop from enforcing the call's time limit.
+                value = await asyncio.get_running_loop().run_in_executor(None, _call_reference,
+                                                                         self._stand_ins[name], args)
                 answer = {"status": "returned", "value": folders.write_value(f"{number}-s{count}", value, written)}
             except (ValueError, TypeError) as error:
                 answer = {"status": "raised", "builtin": type(error).__name__, "message": str(error)[:2000]}
@@ -493,13 +550,37 @@ def owner(grade_id, functions):
 
 
 def _assignment_references(assignment):
-    """From the assignment's references module: ``{function: reference}`` that may stand in for its graded
-    functions (``STAND_INS``), and the functions that build Keras models (``BUILDS_MODELS``, run unguarded)."""
+    """What the assignment's references module declares: ``STAND_INS`` (a reference per graded function),
+    ``HELPERS`` (which graded functions may call which: only those calls are answered by a reference),
+    ``BUILDS_MODELS`` (functions that build Keras models, run unguarded) and ``MODEL_POLICIES`` (what a returned
+    model may be, :mod:`convcourse.grader.modelcheck`)."""
     try:
         module = importlib.import_module(f"convcourse.assignments.a{assignment}.references")
     except ImportError:
-        return {}, frozenset()
-    return dict(getattr(module, "STAND_INS", {})), frozenset(getattr(module, "BUILDS_MODELS", ()))
+        return AssignmentReferences({}, {}, frozenset(), {})
+    return AssignmentReferences(
+        dict(getattr(module, "STAND_INS", {})),
+        {caller: frozenset(helpers) for caller, helpers in getattr(module, "HELPERS", {}).items()},
+        frozenset(getattr(module, "BUILDS_MODELS", ())), dict(getattr(module, "MODEL_POLICIES", {})))
+
+
+AssignmentReferences = collections.namedtuple("AssignmentReferences", "stand_ins helpers builders model_policies")
+
+
+def _call_reference(reference, args):
+    return reference(*args)
+
+
+def _builder_key(calls):
+    """What identifies a call of a model-building function (its plain arguments and seed), or ``None`` when the
+    call is not one to remember (several calls at once, or arguments that are not plain values)."""
+    if len(calls) != 1:
+        return None
+    name, args, seed = calls[0]
+    try:
+        return name, json.dumps([list(args), seed], allow_nan=False)
+    except (TypeError, ValueError):
+        return None
 
 
 def _run_trusted(source, namespace, label):

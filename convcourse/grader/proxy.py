@@ -4,7 +4,8 @@ A test cell runs in the grader's process with each graded function's name bound 
 Calling it writes the arguments to the kernel's read-only requests folder, asks the kernel to run
 :func:`convcourse.student.callee.serve`, and reads the reply from the kernel's scratch folder as data only:
 arrays through ``numpy.load(allow_pickle=False)``, Keras models rebuilt from their config in Keras' safe mode
-(as ``load_model(safe_mode=True)`` would), each file opened without following links and refused past a size cap.
+(as ``load_model(safe_mode=True)`` would) once their config has passed :mod:`convcourse.grader.modelcheck`, each
+file opened without following links and refused past a size cap.
 The student's code can change what comes back, never how the grader judges it.
 """
 
@@ -25,6 +26,7 @@ from convcourse.student.callee import (
     model_from_config,
     model_spec,
 )
+from convcourse.grader.modelcheck import ModelRefused, check_model
 from convcourse.student.guard import ForbiddenCallError
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
@@ -83,10 +85,12 @@ def _replayed_exception(reply):
 class CallFolders:
     """Where one kernel's calls travel: ``requests`` (grader-written, read-only inside) and ``results`` (kernel's)."""
 
-    def __init__(self, requests, results):
+    def __init__(self, requests, results, model_policy=None):
         self.requests = str(requests)
         self.results = str(results)
         self._inlined = [0]
+        # What a returned model may be (convcourse.grader.modelcheck); None: no model is expected.
+        self.model_policy = model_policy
 
     def write_request(self, number, calls, stand_ins=(), guarded=True):
         """Write request ``number``: ``calls`` is a list of ``(function name, args, seed)`` run in order;
@@ -242,6 +246,10 @@ class CallFolders:
             if not isinstance(weights_spec, dict) or weights_spec.get("kind") != "array":
                 raise KernelCallFailed("the kernel's reply holds a model whose weights are not arrays")
             arrays.append(self._decode(weights_spec, budget, depth + 1))
+        try:
+            check_model(spec.get("config"), arrays, self.model_policy)
+        except ModelRefused as refusal:
+            raise ValueError(f"the returned model was refused before Keras saw it: {refusal}") from None
         try:
             return model_from_config(spec.get("config"), arrays)
         except Exception as error:  # noqa: BLE001 (any refusal is the submission's problem, reported as such)

@@ -20,3 +20,7 @@ def keras_conv_params(kernel_size, in_channels, filters, use_bias=True):
 
 # What answers, in a student's kernel, a call of an already graded function while another one is tested.
 STAND_INS = {"corr2d": keras_corr2d, "conv2d": keras_conv2d, "conv_params": keras_conv_params}
+
+# The only calls between graded functions the grader answers with a reference (the exercise names them): while
+# a key is tested, its calls of an already graded helper get the reference; any other call runs the student's own.
+HELPERS = {"conv2d": ("corr2d",)}

@@ -1,6 +1,8 @@
 """The Keras references of assignment 04: ``Flatten`` + ``Dense`` on feature maps, and the original classifier
 run on every window of a larger input (the score map a fully-convolutional version must give)."""
 
+import math
+
 import numpy as np
 
 from convcourse.assignments.a04_fully_convolutional.cases import (
@@ -8,6 +10,7 @@ from convcourse.assignments.a04_fully_convolutional.cases import (
     feature_map_size,
     total_stride,
 )
+from convcourse.grader.modelcheck import ModelPolicy
 from convcourse.grader.oracle import keras_module
 
 
@@ -63,8 +66,36 @@ def window_scores(model, x):
     return scores.reshape(x.shape[0], rows, cols, -1)
 
 
+def reference_dense_to_conv_kernel(dense_kernel, feature_shape, data_format="channels_last"):
+    """The ``Conv2D`` kernel ``(H, W, C, units)`` of a ``Dense`` kernel ``(H*W*C, units)`` that follows ``Flatten``
+    (rows in ``(C, H, W)`` order for ``'channels_first'``, whose ``feature_shape`` is then ``(C, H, W)``): what
+    stands in for a student's ``dense_to_conv_kernel`` while their ``to_fully_convolutional`` is tested."""
+    check_data_format(data_format)
+    dense_kernel = np.asarray(dense_kernel)
+    sizes = tuple(int(v) for v in feature_shape)
+    if dense_kernel.ndim != 2 or len(sizes) != 3 or math.prod(sizes) != dense_kernel.shape[0]:
+        raise ValueError(f"dense_kernel {dense_kernel.shape} does not match feature_shape {sizes}")
+    kernel = dense_kernel.reshape(*sizes, dense_kernel.shape[1])
+    return kernel.transpose(1, 2, 0, 3).copy() if data_format == "channels_first" else kernel.copy()
+
+
+# While to_fully_convolutional is tested, its calls of an already graded dense_to_conv_kernel are answered by the
+# reference (the edges the exercise names: HELPERS).
+STAND_INS = {"dense_to_conv_kernel": reference_dense_to_conv_kernel}
+HELPERS = {"to_fully_convolutional": ("dense_to_conv_kernel",)}
 # Graded functions that build Keras models: run without the hand-written guard (Keras is their point).
 BUILDS_MODELS = ("to_fully_convolutional",)
 # dense_to_conv_kernel is judged by Keras running the kernel a student returns: no reference is known before
 # (convcourse.grader.precompute).
 KNOWN_AHEAD = ()
+
+
+# What the grader accepts back from a model-building function (convcourse.grader.modelcheck), checked before Keras
+# sees the model: the layers a conversion keeps or makes, and bounds far above any correct conversion of the test
+# classifiers (at most 303 multiply-adds, 23 outputs, 10 layers and 712 parameters per input value at 64x64).
+MODEL_POLICIES = {
+    "to_fully_convolutional": ModelPolicy(
+        layers=frozenset({"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization",
+                          "Dropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"}),
+        max_layers=48, max_params=200_000, max_macs_per_value=20_000, max_activations_per_value=500),
+}

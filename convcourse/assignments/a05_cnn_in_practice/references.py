@@ -15,6 +15,8 @@ does this module.
 
 import numpy as np
 
+from convcourse.grader.modelcheck import ModelPolicy
+
 STARTING_INPUT_LENGTH = 16
 
 
@@ -99,3 +101,21 @@ def measured_receptive_field(layers):
 
 # Graded functions that build Keras models: run without the hand-written guard (Keras is their point).
 BUILDS_MODELS = ("build_digits_cnn", "build_generator")
+
+
+# What the grader accepts back from the model-building functions (convcourse.grader.modelcheck), checked before
+# Keras sees the model. The bounds sit well above the contract (10,000 and 500,000 parameters; the solutions cost
+# 1,261 and 8,624 multiply-adds per input value) so that an honest model too large gets the checks' own message.
+_CNN_LAYERS = frozenset({
+    "InputLayer", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D",
+    "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "LayerNormalization", "Dropout",
+    "SpatialDropout2D", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Flatten", "Dense", "Reshape",
+    "ZeroPadding2D", "Rescaling",
+})
+MODEL_POLICIES = {
+    "build_digits_cnn": ModelPolicy(layers=_CNN_LAYERS, max_params=50_000, max_macs_per_value=50_000,
+                                    max_activations_per_value=1_000),
+    "build_generator": ModelPolicy(layers=_CNN_LAYERS | {"Conv2DTranspose", "UpSampling2D", "Cropping2D"},
+                                   max_params=2_000_000, max_macs_per_value=500_000,
+                                   max_activations_per_value=5_000),
+}

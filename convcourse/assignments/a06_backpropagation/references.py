@@ -65,3 +65,7 @@ def keras_max_pool2d_backward(x, grad_output, pool_size=2, strides=None, padding
 # What answers, in a student's kernel, a call of an already graded function while another one is tested.
 STAND_INS = {"im2col": tf_im2col, "conv2d_backward": keras_conv2d_backward,
              "max_pool2d_backward": keras_max_pool2d_backward}
+
+# The only calls between graded functions the grader answers with a reference (the exercise names them): while
+# a key is tested, its calls of an already graded helper get the reference; any other call runs the student's own.
+HELPERS = {"conv2d_backward": ("im2col",)}
