@@ -19,6 +19,7 @@ used once). What each worker cost (its peak memory from its cgroup, its CPU and 
 appended to ``<grading folder>/costs/<assignment>.jsonl``.
 """
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -39,7 +40,7 @@ LIMITS = {
     "memory": "the grader's work for your submission (models rebuilt and run, references computed for your calls, "
               "training) used more than its {memory} MB of memory",
     "cpu": "the grader's work for your submission used more than its {cpu} s of CPU time",
-    "time": "grading your submission took longer than its budget of {wall} s",
+    "time": "grading your submission took longer than its budget of {budget} s",
     "crashed": "the grading process of your submission ended unexpectedly ({detail})",
 }
 LIMIT_ERROR = "GradingLimit"
@@ -130,7 +131,7 @@ class Worker:
     def alive(self):
         return self.process.is_alive()
 
-    def grade(self, nb, resources, wall_seconds, cpu_seconds):
+    def grade(self, nb, resources, budget, wall_seconds, cpu_seconds):
         """Grade ``nb`` in the worker; the graded notebook (cells past a limit failed with its message)."""
         started = time.monotonic()
         job = {"notebook": nbformat.writes(nb), "resources": _plain_resources(resources), "cpu": cpu_seconds}
@@ -166,11 +167,13 @@ class Worker:
             elif kind == "failed":
                 failure = payload[0]
                 break
+            elif kind == "limit":
+                limit = payload[0]
         self.stop()
         if limit is not None:
             limit, detail = self._which_limit(limit)
             _fail_from(nb, finished, LIMITS[limit].format(
-                memory=self.memory_mb, cpu=cpu_seconds, wall=int(wall_seconds), detail=detail))
+                memory=self.memory_mb, cpu=cpu_seconds, budget=budget, detail=detail))
         self._record(resources, started, cpu_used, limit)
         self.cgroups.remove()
         if failure is not None:
@@ -254,10 +257,18 @@ class ContainedExecute(TrustedExecute):
         # The worker's kernels start within the budget too: each may take the kernel start-up timeout.
         wall = self.notebook_timeout + 2 * self.startup_timeout + self.interrupt_grace
         cpu = self.grader_cpu_seconds or self.notebook_timeout
-        return worker.grade(nb, resources, wall, cpu), resources
+        return worker.grade(nb, resources, self.notebook_timeout, wall, cpu), resources
 
 
 _SPARE = {"worker": None, "notebooks": 0}
+
+
+@atexit.register
+def _stop_spare():
+    spare, _SPARE["worker"] = _SPARE["worker"], None
+    if spare is not None:
+        spare.stop()
+        spare.cgroups.remove()
 
 
 def _take_spare(assignment):
@@ -300,7 +311,7 @@ def _worker_main(connection, assignment, config):
         connection.recv()  # "boot": the parent has put this process in its cgroups
         executor = _StreamingExecute(config=config, connection=connection)
         executor._assignment = assignment
-        run_sync(execute.start_spare)(executor.kernel_name, executor.config, executor.kernel_runtime(),
+        run_sync(execute.boot_kernels)(executor.kernel_name, executor.config, executor.kernel_runtime(),
                                       executor.extra_arguments, executor.log)
         kind, job = connection.recv()
         cpu = int(job["cpu"])
@@ -311,6 +322,8 @@ def _worker_main(connection, assignment, config):
         nb, _ = executor.preprocess(nb, job["resources"])
         usage = resource.getrusage(resource.RUSAGE_SELF)
         connection.send(("done", nbformat.writes(nb), usage.ru_utime + usage.ru_stime - used))
+    except execute.NotebookOverBudget:
+        connection.send(("limit", "time"))
     except (EOFError, KeyboardInterrupt):
         pass
     except BaseException as error:  # noqa: BLE001 (the parent raises it, so nbgrader regrades the notebook alone)
@@ -320,7 +333,7 @@ def _worker_main(connection, assignment, config):
             pass
     finally:
         try:
-            run_sync(execute.shut_spare_async)()
+            run_sync(execute.shut_booted)()
         except Exception:  # noqa: BLE001, S110 (the parent destroys this worker's boxes anyway)
             pass
         os._exit(0)

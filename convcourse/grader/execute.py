@@ -22,9 +22,10 @@ goes on; if the kernel cannot be brought back, every remaining code cell gets an
 Either way the student's test cells are scored and the reason is in the autograded notebook and feedback.
 """
 
+import ast
 import asyncio
-import atexit
 import collections
+import contextlib
 import copy
 import importlib
 import json
@@ -192,6 +193,10 @@ def capped_content(content, limit):
     return content
 
 
+class NotebookOverBudget(Exception):
+    """The grader's own work in a test cell ran past the notebook's budget: grading this notebook must stop."""
+
+
 class _KernelStuck(Exception):
     """The kernel ignored the interrupt sent after a timeout."""
 
@@ -218,7 +223,15 @@ class TrustedExecute(ResilientExecute):
         self._student_seconds = 0.0  # time spent running the submission's code: cells and calls
         self._calls = 0
         self._broken = None
-        return super().preprocess(nb, resources, km)
+        self._handwritten = None  # (km, kc) of the NumPy-only kernel, for a Keras assignment
+        self._handwritten_broken = None
+        self._handwritten_unavailable = None
+        self._handwritten_sources = []  # what ran in it, to run again after a restart
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._handwritten is not None:
+                _shut(self._handwritten[0])
 
     def _load_gradebook(self, db_url, notebook, assignment):
         """From the gradebook (never from the submission): test sources, setup sources, graded function names."""
@@ -248,24 +261,14 @@ class TrustedExecute(ResilientExecute):
         return "keras" if self._assignment.startswith(KERAS_ASSIGNMENTS) else "numpy"
 
     def create_kernel_manager(self):
-        spare = _take_spare(self.kernel_runtime())
-        if spare is not None:
-            self.km = spare
-            return spare
+        booted = _take_booted("kernel", self.kernel_runtime())
+        if booted is not None:
+            self.km = booted
+            return booted
         km = super().create_kernel_manager()
         if isinstance(km, SandboxKernelManager):
             km.runtime = self.kernel_runtime()
         return km
-
-    async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        _SPARE["notebooks started"] += 1
-        expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)
-        if isinstance(self.km, SandboxKernelManager) and not 0 < expected <= _SPARE["notebooks started"]:
-            await start_spare(self.kernel_name, self.config, self.kernel_runtime(), self.extra_arguments, self.log)
-        return kc
-
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _grade_id(self, cell):
         return cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -291,15 +294,86 @@ class TrustedExecute(ResilientExecute):
         if self._remaining() <= 0:
             cell.outputs = [error_output(OUT_OF_TIME[0], OUT_OF_TIME[1].format(seconds=self.notebook_timeout))]
             return cell
-        if grade_id in self._setups and utils.is_locked(cell):
+        setup = grade_id in self._setups and utils.is_locked(cell)
+        if setup:
             await asyncio.get_running_loop().run_in_executor(self._pool, _run_trusted, self._setups[grade_id],
                                                              self._namespace, f"setup cell {grade_id}")
         started = time.monotonic()
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
+            if self._separates_handwritten():
+                await self._run_in_handwritten(_tolerating_imports(self._setups[grade_id]) if setup else cell.source)
             self._student_seconds += time.monotonic() - started
             await self._stop_strays()
+
+    # --- the NumPy-only kernel of a Keras assignment's hand-written functions ----------------------------------
+    # In 04-05 the student's kernel has Keras, which model-building functions need. Their hand-written functions
+    # (dense_to_conv_kernel, receptive_field) must not use it, and a guard inside the student's own process can be
+    # switched off; so every non-test cell also runs in a second kernel from the NumPy-only runtime, where Keras
+    # is not installed at all, and the graded calls of hand-written functions are answered there.
+
+    def _separates_handwritten(self):
+        return self.kernel_runtime() == "keras"
+
+    @contextlib.asynccontextmanager
+    async def _in_handwritten_kernel(self):
+        """Within the block, ``self.km``/``self.kc`` are the NumPy-only kernel (started or brought back first, its
+        cells run again); a failure there is that kernel's and never marks the student's kernel broken."""
+        await self._ensure_handwritten()
+        saved, self._broken = (self.km, self.kc, self._broken), self._handwritten_broken
+        self.km, self.kc = self._handwritten
+        try:
+            yield
+        finally:
+            self._handwritten_broken = self._broken
+            self.km, self.kc, self._broken = saved
+
+    async def _ensure_handwritten(self):
+        if self._handwritten_unavailable is not None:
+            raise KernelCallFailed(self._handwritten_unavailable)
+        if self._handwritten is None:
+            km = _take_booted("handwritten", "numpy")
+            try:
+                if km is None:
+                    km = SandboxKernelManager(kernel_name=self.kernel_name, config=self.config)
+                    km.runtime = "numpy"
+                    await km.start_kernel(extra_arguments=list(self.extra_arguments))
+                kc = km.client()
+                kc.start_channels()
+                await kc.wait_for_ready(timeout=self.startup_timeout)
+            except Exception as error:  # noqa: BLE001 (the hand-written functions' calls then fail, saying why)
+                self._handwritten_unavailable = f"the NumPy-only kernel of hand-written functions did not start ({error})"
+                raise KernelCallFailed(self._handwritten_unavailable) from None
+            self._handwritten = (km, kc)
+        elif self._handwritten_broken is not None:
+            km, kc = self._handwritten
+            self._handwritten_broken = None
+            await km.restart_kernel(now=True)
+            await kc.wait_for_ready(timeout=self.startup_timeout)
+            async with self._in_handwritten_kernel():
+                for source in self._handwritten_sources:
+                    await self._run_here(source)
+
+    async def _run_in_handwritten(self, source):
+        """Run a cell's source in the NumPy-only kernel too; its outputs are dropped (the student's kernel's count)."""
+        self._handwritten_sources.append(source)
+        with contextlib.suppress(KernelCallFailed):  # it did not start: the calls of hand-written functions say so
+            async with self._in_handwritten_kernel():
+                await self._run_here(source)
+
+    async def _run_here(self, source):
+        if self._broken is not None:
+            return
+        try:
+            msg_id = self.kc.execute(source, silent=True, store_history=False, allow_stdin=False)
+            reply = await self._await_reply(msg_id, min(self.timeout or self._remaining(), max(self._remaining(), 1)))
+            if reply is None:
+                await self.km.interrupt_kernel()
+                if not await self._kernel_answers(self.interrupt_grace):
+                    self._broken = KERNEL_STUCK[0]
+        except _KernelDiedDuringCall:
+            self._broken = KERNEL_DIED[0]
 
     execute_cell = run_sync(async_execute_cell)
 
@@ -320,8 +394,13 @@ class TrustedExecute(ResilientExecute):
         # The whole cell counts toward the notebook's budget: the grader's work in it (models rebuilt and run,
         # references for the student's calls, training) is what this submission made it do.
         started, before = time.monotonic(), self._student_seconds
-        problem = await self._loop.run_in_executor(self._pool, _run_trusted, source, self._namespace,
-                                                   f"test cell {grade_id}")
+        running = self._loop.run_in_executor(self._pool, _run_trusted, source, self._namespace,
+                                             f"test cell {grade_id}")
+        try:
+            # A thread cannot be stopped: past the budget, the grading process itself must end (contained.py).
+            problem = await asyncio.wait_for(asyncio.shield(running), timeout=max(self._remaining(), 0) + 1)
+        except asyncio.TimeoutError:
+            raise NotebookOverBudget(f"test cell {grade_id} ran past the notebook's budget") from None
         self._student_seconds = before + (time.monotonic() - started)
         note = self._stand_in_note()
         if note:
@@ -349,7 +428,14 @@ class TrustedExecute(ResilientExecute):
                 f"with your {names} is shown in {'their' if len(helped) > 1 else 'its'} own test cells above.\n")
 
     async def _stop_strays(self):
-        """Each cell starts clean: processes a cell forked and left running are ended (the kernel stays), and the
+        """Each cell starts clean, in the student's kernel and in the NumPy-only one."""
+        await self._stop_strays_here()
+        if self._handwritten is not None and self._handwritten_broken is None:
+            async with self._in_handwritten_kernel():
+                await self._stop_strays_here()
+
+    async def _stop_strays_here(self):
+        """Processes a cell forked and left running in this kernel's box are ended (the kernel stays), and the
         kernel is asked to reap them, so that their process slots are free again."""
         if not isinstance(self.km, SandboxKernelManager):
             return
@@ -371,7 +457,11 @@ class TrustedExecute(ResilientExecute):
         key = _builder_key(calls) if name in self._builders else None
         if key is not None and key in self._built:
             return [self._built[key]]
-        replies = await self._kernel_round_trip(calls)
+        if self._separates_handwritten() and name not in self._builders:
+            async with self._in_handwritten_kernel():
+                replies = await self._kernel_round_trip(calls)
+        else:
+            replies = await self._kernel_round_trip(calls)
         if key is not None and replies[0][0] == "returned":
             self._built[key] = replies[0]
         return replies
@@ -480,35 +570,39 @@ class _KernelDiedDuringCall(Exception):
     pass
 
 
-# nbgrader grades a process's notebooks one after another. While one is graded, the kernel of the next boots in a
-# box of its own (fresh, like every box, and with no student code until it is handed its notebook), so that
-# nobody waits for a kernel to start but the first notebook. When the process knows how many notebooks it grades
-# (CONVCOURSE_NOTEBOOKS_IN_PROCESS), the last one starts no spare.
-_SPARE = {"kernel": None, "notebooks started": 0}
+# A worker (convcourse.grader.contained) starts its notebook's kernels before the notebook arrives, while the
+# previous student's notebook is graded; they wait here until TrustedExecute takes them. Each is taken once.
+_BOOTED = {"kernel": None, "handwritten": None}
 
 
-async def start_spare(kernel_name, config, runtime, extra_arguments, log):
-    if _SPARE["kernel"] is not None:
-        return
-    spare = SandboxKernelManager(kernel_name=kernel_name, config=config)
-    spare.runtime = runtime
+async def boot_kernels(kernel_name, config, runtime, extra_arguments, log):
+    """Start the kernels a notebook of ``runtime`` needs: the student's, and for a Keras assignment the NumPy-only
+    kernel where its hand-written functions run."""
+    _BOOTED["kernel"] = await _started(kernel_name, config, runtime, extra_arguments, log)
+    if runtime == "keras":
+        _BOOTED["handwritten"] = await _started(kernel_name, config, "numpy", extra_arguments, log)
+
+
+async def _started(kernel_name, config, runtime, extra_arguments, log):
+    km = SandboxKernelManager(kernel_name=kernel_name, config=config)
+    km.runtime = runtime
     try:
-        await spare.start_kernel(extra_arguments=list(extra_arguments))
-    except Exception as error:  # noqa: BLE001 (the next notebook then starts its own kernel, as without a spare)
-        log.warning("a spare kernel did not start (%s); the next notebook starts its own", error)
-        await spare._async_cleanup_resources()
-        return
-    _SPARE["kernel"] = spare
-
-
-def _take_spare(runtime):
-    """The spare kernel, if one is booting or ready for ``runtime`` and still alive; any other is shut down."""
-    spare, _SPARE["kernel"] = _SPARE["kernel"], None
-    if spare is None:
+        await km.start_kernel(extra_arguments=list(extra_arguments))
+    except Exception as error:  # noqa: BLE001 (the notebook then starts its own kernel, as without booting)
+        log.warning("a kernel booted ahead did not start (%s); the notebook starts its own", error)
+        await km._async_cleanup_resources()
         return None
-    if spare.runtime == runtime and run_sync(spare.is_alive)():
-        return spare
-    _shut(spare)
+    return km
+
+
+def _take_booted(which, runtime):
+    """The kernel booted ahead as ``which``, if it is for ``runtime`` and still alive; any other is shut down."""
+    km, _BOOTED[which] = _BOOTED[which], None
+    if km is None:
+        return None
+    if km.runtime == runtime and run_sync(km.is_alive)():
+        return km
+    _shut(km)
     return None
 
 
@@ -519,18 +613,12 @@ def _shut(km):
         pass
 
 
-@atexit.register
-def _shut_spare():
-    spare, _SPARE["kernel"] = _SPARE["kernel"], None
-    if spare is not None:
-        _shut(spare)
-
-
-async def shut_spare_async():
-    """Shut the spare kernel down, if one was started and never used (a worker that got no notebook)."""
-    spare, _SPARE["kernel"] = _SPARE["kernel"], None
-    if spare is not None:
-        await spare.shutdown_kernel(now=True)
+async def shut_booted():
+    """Shut down kernels booted ahead and never taken (a worker that got no notebook)."""
+    for which in _BOOTED:
+        km, _BOOTED[which] = _BOOTED[which], None
+        if km is not None:
+            await km.shutdown_kernel(now=True)
 
 
 REAP_CHILDREN = """import os as _os
@@ -565,6 +653,15 @@ def _assignment_references(assignment):
 
 
 AssignmentReferences = collections.namedtuple("AssignmentReferences", "stand_ins helpers builders model_policies")
+
+
+def _tolerating_imports(source):
+    """The instructor's setup ``source`` for the NumPy-only kernel: each statement on its own, an import of what
+    that runtime lacks (Keras) skipped, the rest run."""
+    statements = ast.parse(source).body
+    return "\n".join(
+        f"try:\n    exec({ast.get_source_segment(source, statement)!r})\nexcept ImportError:\n    pass"
+        for statement in statements)
 
 
 def _call_reference(reference, args):

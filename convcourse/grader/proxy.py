@@ -76,7 +76,10 @@ def _replayed_exception(reply):
     kind = _REPLAYED.get(reply.get("builtin"), Exception)
     message = str(reply.get("message", ""))[:4000]
     student_type = str(reply.get("type", kind.__name__))[:200]
-    replay = type(kind.__name__, (kind, StudentRaised), {"__module__": "builtins"})
+    # StudentRaised is itself an Exception: a plain Exception is replayed as StudentRaised alone (bases in the
+    # other order would have no consistent method resolution order).
+    bases = (StudentRaised,) if kind is Exception else (kind, StudentRaised)
+    replay = type(kind.__name__, bases, {"__module__": "builtins"})
     error = replay(message)
     error.student_type = student_type
     return error
