@@ -13,6 +13,7 @@ from corpus import REPO
 from nbformat.v4 import new_code_cell, new_output
 
 from convcourse.grader import classroom, grading
+from convcourse.grader.feedback import CapOutputs
 from convcourse.grader.report import write_report
 
 ASSIGNMENT = "01_cross_correlation"
@@ -100,3 +101,43 @@ def test_an_uncapped_earlier_report_makes_a_bounded_class_report(tmp_path):
     page = (tmp_path / "class-report.html").read_text()
     assert len(page) < BOUND, f"the class report has {len(page):,} characters"
     assert "[… cut: 29,999,000 characters]" in page and "more students&#x27; incidents]" in page
+
+
+def _cell(outputs, grade_id=None):
+    cell = new_code_cell("x", outputs=outputs)
+    if grade_id:
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "points": 1, "solution": False}
+    return cell
+
+
+def test_every_kind_of_output_is_cut_with_a_note():
+    small_png = "iVBO" * 1_000
+    notebook = nbformat.v4.new_notebook(cells=[
+        _cell([new_output("stream", name="x" * 1_000, text="s" * 20_000)]),
+        _cell([new_output("display_data", data={"image/png": small_png, "image/svg+xml": "<svg>" + "g" * 20_000,
+                                                "application/json": {"k": "j" * 20_000}},
+                          metadata={"m": "m" * 5_000})]),
+        _cell([new_output("error", ename="E" * 1_000, evalue="v", traceback=["t" * 6_000, "u" * 6_000, "w" * 10])]),
+    ])
+    cells = CapOutputs().preprocess(notebook, {})[0].cells
+    stream, display, error = (cell.outputs[0] for cell in cells)
+    assert stream.name == "stdout" and stream.text == "s" * 10_000 + "\n[… cut: 10,000 characters]"
+    assert display.data["image/png"] == small_png and display.metadata == {}
+    assert set(display.data) == {"image/png", "text/plain"}
+    assert "(image/svg+xml left out)" in display.data["text/plain"]
+    assert "(application/json left out)" in display.data["text/plain"]
+    assert error.ename.endswith("[… cut: 800 characters]")
+    assert error.traceback == ["t" * 6_000, "u" * 4_000 + " [… cut: 2,000 characters]", "[… cut: 10 characters]"]
+
+
+def test_a_notebook_shares_one_budget_and_the_verdicts_are_always_shown():
+    printed = [_cell([new_output("stream", name="stdout", text="p" * 9_000)]) for _ in range(5)]
+    verdict = _cell([new_output("error", ename="AssertionError", evalue="f is wrong", traceback=[])], "test_f")
+    notebook = nbformat.v4.new_notebook(cells=[*printed, verdict, _cell([new_output(
+        "stream", name="stdout", text="late")])])
+    cells = CapOutputs(max_notebook_chars=30_000).preprocess(notebook, {})[0].cells
+    shown = [cell.outputs[0].get("text", "") for cell in cells]
+    assert shown[:3] == ["p" * 9_000] * 3
+    assert all(text.startswith("[… cut: ") and "at most 30,000 characters of output" in text
+               for text in shown[3:5] + shown[6:])
+    assert cells[5].outputs[0].evalue == "f is wrong"
