@@ -137,7 +137,7 @@ def _changed_metadata(notebook, release, shown=10):
             changes.append(f"a cell's nbgrader metadata is {cut(repr(metadata), MAX_NAME)}")
             continue
         grade_id = metadata.get("grade_id")
-        original = released.get(grade_id)
+        original = released.get(grade_id) if isinstance(grade_id, str) else None
         if original is None:
             changes.append(f"grade_id {cut(repr(grade_id), MAX_NAME)} is not in the release")
             continue
@@ -147,6 +147,19 @@ def _changed_metadata(notebook, release, shown=10):
     if len(changes) > shown:
         changes[shown:] = [f"{len(changes) - shown} more"]
     return changes
+
+
+def _drop_unreadable_metadata(notebook):
+    """Drop the nbgrader metadata nbgrader itself cannot read (not a mapping, or a grade_id that is not text): the
+    cell is graded as an ordinary one (a test cell comes back from the gradebook). Returns how many cells lost it."""
+    dropped = 0
+    for cell in notebook.cells:
+        metadata = cell.metadata.get("nbgrader")
+        if "nbgrader" in cell.metadata and not (isinstance(metadata, dict)
+                                                and isinstance(metadata.get("grade_id", ""), str)):
+            del cell.metadata["nbgrader"]
+            dropped += 1
+    return dropped
 
 
 def tidy_submission(course_root, assignment, student):
@@ -174,12 +187,17 @@ def tidy_submission(course_root, assignment, student):
         shutil.copy(release_path, expected)
         notes.append(f"the file is not a valid notebook ({type(problem).__name__}); graded as the untouched release")
         return notes
-    if not any("nbgrader" in cell.metadata for cell in notebook.cells):
-        restored = _restore_metadata(notebook, nbformat.read(release_path, as_version=4))
-        notes.append(f"the nbgrader cell metadata was missing; restored on {restored} cells by matching the release")
-    changed = _changed_metadata(notebook, nbformat.read(release_path, as_version=4))
+    release = nbformat.read(release_path, as_version=4)
+    changed = _changed_metadata(notebook, release)
     if changed:
         notes.append("the nbgrader cell metadata differs from the release's: " + "; ".join(changed))
+    unreadable = _drop_unreadable_metadata(notebook)
+    if unreadable:
+        notes.append(f"the nbgrader metadata of {unreadable} cells could not be read; those cells were graded as "
+                     "ordinary cells")
+    if not any("nbgrader" in cell.metadata for cell in notebook.cells):
+        restored = _restore_metadata(notebook, release)
+        notes.append(f"the nbgrader cell metadata was missing; restored on {restored} cells by matching the release")
     duplicated = _drop_duplicate_ids(notebook)
     if duplicated:
         notes.append(f"cells {sorted(set(duplicated))} appeared more than once; the last copy of each was graded")

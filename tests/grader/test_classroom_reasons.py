@@ -66,3 +66,42 @@ def test_a_notebook_with_tampered_grade_metadata_is_reported_with_the_real_reaso
     assert "kernel did not start" not in notes, notes
     assert "could not convert string to float: 'lots'" in notes, notes
     assert "test_corr2d_example points: 1 -> 'lots'" in notes, notes
+
+
+def _tidied(tmp_path, change):
+    """``tidy_submission`` of the release with ``change`` applied to a copy of it; its notes and notebook."""
+    import shutil
+
+    import nbformat
+
+    release = tmp_path / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    release.parent.mkdir(parents=True)
+    shutil.copy(REPO / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", release)
+    notebook = nbformat.read(release, as_version=4)
+    change(notebook.cells)
+    submitted = grading.submit(tmp_path, ASSIGNMENT, "student", notebook)
+    notes = classroom.tidy_submission(tmp_path, ASSIGNMENT, "student")
+    return notes, nbformat.read(submitted, as_version=4)
+
+
+def test_changed_metadata_is_named_and_cut(tmp_path):
+    def change(cells):
+        cells[4].metadata["nbgrader"]["points"] = "p" * 100_000
+        cells[5].metadata["nbgrader"]["grade_id"] = "mine"
+
+    notes, _ = _tidied(tmp_path, change)
+    [note] = notes
+    assert "test_corr2d_example points: 1 -> 'ppp" in note and "grade_id 'mine' is not in the release" in note
+    assert len(note) < 1_000
+
+
+def test_unreadable_metadata_does_not_stop_the_class(tmp_path):
+    """nbgrader metadata that is not a mapping, or a grade_id that is not text, once made tidying (and so the
+    whole class's grading) fail; those cells are now graded as ordinary cells, and the instructor is told."""
+    def change(cells):
+        cells[4].metadata["nbgrader"] = "not a mapping"
+        cells[5].metadata["nbgrader"]["grade_id"] = ["test_corr2d_against_keras"]
+
+    notes, notebook = _tidied(tmp_path, change)
+    assert any("could not be read" in note for note in notes), notes
+    assert "nbgrader" not in notebook.cells[4].metadata and "nbgrader" not in notebook.cells[5].metadata
