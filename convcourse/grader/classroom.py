@@ -142,8 +142,8 @@ def _changed_metadata(notebook, release, shown=10):
             changes.append(f"grade_id {cut(repr(grade_id), MAX_NAME)} is not in the release")
             continue
         changes += [f"{grade_id} {cut(key, MAX_NAME)}: {cut(repr(original.get(key)), MAX_NAME)} -> "
-                    f"{cut(repr(metadata.get(key)), MAX_NAME)}" for key in sorted(set(original) | set(metadata), key=str)
-                    if original.get(key) != metadata.get(key)]
+                    f"{cut(repr(metadata.get(key)), MAX_NAME)}"
+                    for key in sorted(set(original) | set(metadata), key=str) if original.get(key) != metadata.get(key)]
     if len(changes) > shown:
         changes[shown:] = [f"{len(changes) - shown} more"]
     return changes
@@ -315,8 +315,9 @@ def autograde(course_root, assignment, workers=None, students=None):
                                 retried=retried)
         for student in retried:
             if grading.autograded_path(course_root, assignment, student).exists():
-                notes[student].append(f"nbgrader could not grade this notebook at first "
-                                      f"({_first_failure(nbgrader_failures(log, student))}); it was graded again, alone")
+                reason = _first_failure(nbgrader_failures(log, student))
+                notes[student].append(f"nbgrader could not grade this notebook at first ({reason}); "
+                                      "it was graded again, alone")
             else:
                 notes[student].append("nbgrader was tried on this notebook twice, the second time alone")
     finally:

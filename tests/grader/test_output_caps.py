@@ -71,6 +71,7 @@ def test_the_feedback_page_is_bounded_and_says_what_was_cut(course):
     assert "AssertionError: corr2d is wrong: mmm" in page, "the verdict of the test cell is still shown"
 
 
+@pytest.mark.slow
 def test_the_report_entry_and_the_class_report_are_bounded(course):
     incidents, errors = classroom._incidents(course, ASSIGNMENT, STUDENT)
     entry = json.dumps({"score": 0, "max_score": 16, "cells": {"test_corr2d_example": [0, 1]},
@@ -90,12 +91,13 @@ def test_an_uncapped_earlier_report_makes_a_bounded_class_report(tmp_path):
     tens of megabytes, and a thousand students with incidents, still make a class report of bounded size."""
     reports = tmp_path / ".grading" / "reports"
     reports.mkdir(parents=True)
+    mistake = "This is exactly what you get if "
     outcome = {f"student{k}": {"score": 1, "max_score": 2, "cells": {"test_f": [1, 2]},
                                "notes": [f"test_f: KernelDied {k}" + "n" * 10_000] * 3,
-                               "errors": [{"grade_id": "test_f", "error": "This is exactly what you get if " + "x" * 100}]}
+                               "errors": [{"grade_id": "test_f", "error": mistake + "x" * 100}]}
                for k in range(1_000)}
     outcome["student0"]["notes"] = ["n" * 30_000_000]
-    outcome["student0"]["errors"] = [{"grade_id": "test_f", "error": "This is exactly what you get if " + MESSAGE + "."}]
+    outcome["student0"]["errors"] = [{"grade_id": "test_f", "error": mistake + MESSAGE + "."}]
     (reports / f"{ASSIGNMENT}.json").write_text(json.dumps(outcome))
     write_report(tmp_path, [ASSIGNMENT], tmp_path / "class-report.html")
     page = (tmp_path / "class-report.html").read_text()
