@@ -19,7 +19,7 @@ from nbgrader.preprocessors import (
 
 from convcourse.grader import metadata_schema
 from convcourse.grader.contained import ContainedExecute
-from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME, HideHiddenTests, MathAsMathML
+from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME, CapOutputs, HideHiddenTests, MathAsMathML
 from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
 
@@ -78,8 +78,11 @@ c.ResilientExecute.max_restarts = 5
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback explains failures without showing hidden tests or traceback lines that quote them, and is sanitised:
-# no script, event handler or iframe from a student's markdown or outputs runs in it.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeHTML, MathAsMathML, CSSHTMLHeaderPreprocessor]
+# no script, event handler or iframe from a student's markdown or outputs runs in it. Every output is cut to a bound
+# first (a result or an error message of tens of megabytes makes a page of a few kilobytes), whatever the autograded
+# notebook holds (the executor caps outputs as they arrive; notebooks graded before it did are capped here too).
+c.GenerateFeedback.preprocessors = [CapOutputs, GetGrades, HideHiddenTests, SanitizeHTML, MathAsMathML,
+                                    CSSHTMLHeaderPreprocessor]
 c.SanitizeHTML.enabled = True  # nbconvert's preprocessors run only when enabled
 # The page is read offline and by everyone: formulas as MathML (no MathJax from a CDN), a language, links and
 # labels of AA contrast, failure messages that wrap, and contents that name each test cell and its verdict.

@@ -12,7 +12,9 @@ Run it from the course root (the repository). ``make`` targets of the same names
 Before grading, every submission folder is tidied (``tidy_submission``): a notebook under another
 name is renamed, a file that is not a notebook is replaced by the untouched release (so the student is
 graded, with 0 and a reason), and cells whose nbgrader metadata was stripped get it back by matching
-the release. What happened to each student goes to ``.grading/reports/<assignment>.json``.
+the release. What happened to each student goes to ``.grading/reports/<assignment>.json``; a notebook nbgrader
+could not grade is reported with nbgrader's own reason (from its log), and every message a submission can make
+long (failure messages, nbgrader's errors, names) is cut to a bound there (:mod:`convcourse.grader.caps`).
 """
 
 import argparse
@@ -21,6 +23,7 @@ import os
 import re
 import shutil
 import sys
+import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -28,11 +31,24 @@ from pathlib import Path
 import nbformat
 
 from convcourse.grader import grading
-from convcourse.grader.collect import collect_download
+from convcourse.grader.caps import cut
+from convcourse.grader.collect import COLLECT_SUFFIX, collect_download
 from convcourse.grader.sandbox import destroy_boxes_of_run, isolation_problems, unsafe_mode
 
 INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError"}
 MISSING_CELL = re.compile(r"This cell \(id:(?P<grade_id>[^)]*)\) was missing from the submission")
+# What the report keeps of each message a submission can make long, and how many errors of cells other than test
+# cells (a student's own cells) it keeps per student.
+MAX_MESSAGE = 4_000
+MAX_NAME = 200
+MAX_OTHER_ERRORS = 20
+# nbgrader's log: a record is ``[AutogradeApp | LEVEL] message`` with its further lines indented by four spaces; a
+# notebook's part begins where nbgrader starts sanitising it.
+_LOG_RECORD = re.compile(r"^\[\w+ \| (?P<level>[A-Z]+)\] ?(?P<message>.*)$")
+_SANITIZING = re.compile(r"\| INFO\] Sanitizing .*[\\/]submitted[\\/](?P<student>[^\\/]+)[\\/]")
+_GENERIC_ERRORS = ("There was an error processing assignment", "Please see the")
+STOPPED_BEFORE = "the nbgrader process grading it stopped before it reached this notebook"
+NO_REASON = "nbgrader's log gives no reason"
 
 
 def _course(course_root):
@@ -65,7 +81,7 @@ def collect_zip(course_root, assignment, archive):
     skipped and listed in ``.grading/reports/<assignment>-collect.json``."""
     submitted = _course(course_root) / ".grading" / "submitted"
     collected, skipped = collect_download(archive, submitted, assignment)
-    report = _reports_dir(course_root) / f"{assignment}-collect.json"
+    report = _reports_dir(course_root) / f"{assignment}{COLLECT_SUFFIX}.json"
     report.write_text(json.dumps({"collected": collected, "skipped": skipped}, indent=1))
     print(f"collected {len(collected)} submissions of {assignment} from {Path(archive).name}")
     for entry, reason in skipped:
@@ -108,6 +124,44 @@ def _drop_duplicate_ids(notebook):
     return dropped
 
 
+def _changed_metadata(notebook, release, shown=10):
+    """What a submission changed in the nbgrader metadata of its cells, compared with the release, in words."""
+    released = {cell.metadata["nbgrader"].get("grade_id"): cell.metadata["nbgrader"]
+                for cell in release.cells if "nbgrader" in cell.metadata}
+    changes = []
+    for cell in notebook.cells:
+        metadata = cell.metadata.get("nbgrader")
+        if metadata is None:
+            continue
+        if not isinstance(metadata, dict):
+            changes.append(f"a cell's nbgrader metadata is {cut(repr(metadata), MAX_NAME)}")
+            continue
+        grade_id = metadata.get("grade_id")
+        original = released.get(grade_id) if isinstance(grade_id, str) else None
+        if original is None:
+            changes.append(f"grade_id {cut(repr(grade_id), MAX_NAME)} is not in the release")
+            continue
+        changes += [f"{grade_id} {cut(key, MAX_NAME)}: {cut(repr(original.get(key)), MAX_NAME)} -> "
+                    f"{cut(repr(metadata.get(key)), MAX_NAME)}"
+                    for key in sorted(set(original) | set(metadata), key=str) if original.get(key) != metadata.get(key)]
+    if len(changes) > shown:
+        changes[shown:] = [f"{len(changes) - shown} more"]
+    return changes
+
+
+def _drop_unreadable_metadata(notebook):
+    """Drop the nbgrader metadata nbgrader itself cannot read (not a mapping, or a grade_id that is not text): the
+    cell is graded as an ordinary one (a test cell comes back from the gradebook). Returns how many cells lost it."""
+    dropped = 0
+    for cell in notebook.cells:
+        metadata = cell.metadata.get("nbgrader")
+        if "nbgrader" in cell.metadata and not (isinstance(metadata, dict)
+                                                and isinstance(metadata.get("grade_id", ""), str)):
+            del cell.metadata["nbgrader"]
+            dropped += 1
+    return dropped
+
+
 def tidy_submission(course_root, assignment, student):
     """Make ``student``'s submission gradable by nbgrader; return what was done, in words."""
     folder = _course(course_root) / ".grading" / "submitted" / student / assignment
@@ -133,8 +187,16 @@ def tidy_submission(course_root, assignment, student):
         shutil.copy(release_path, expected)
         notes.append(f"the file is not a valid notebook ({type(problem).__name__}); graded as the untouched release")
         return notes
+    release = nbformat.read(release_path, as_version=4)
+    changed = _changed_metadata(notebook, release)
+    if changed:
+        notes.append("the nbgrader cell metadata differs from the release's: " + "; ".join(changed))
+    unreadable = _drop_unreadable_metadata(notebook)
+    if unreadable:
+        notes.append(f"the nbgrader metadata of {unreadable} cells could not be read; those cells were graded as "
+                     "ordinary cells")
     if not any("nbgrader" in cell.metadata for cell in notebook.cells):
-        restored = _restore_metadata(notebook, nbformat.read(release_path, as_version=4))
+        restored = _restore_metadata(notebook, release)
         notes.append(f"the nbgrader cell metadata was missing; restored on {restored} cells by matching the release")
     duplicated = _drop_duplicate_ids(notebook)
     if duplicated:
@@ -143,21 +205,85 @@ def tidy_submission(course_root, assignment, student):
     return notes
 
 
-def _incidents(course_root, assignment, student):
+def _exception_of(traceback_lines):
+    """The exception a logged traceback ends with: its lines after the last frame and that frame's source."""
+    lines = textwrap.dedent("\n".join(traceback_lines)).split("\n")
+    frames = [position for position, line in enumerate(lines) if line.startswith("  File ")]
+    rest = lines[frames[-1] + 1:] if frames else lines
+    start = next((position for position, line in enumerate(rest) if line and not line[0].isspace()), len(rest))
+    return "\n".join(rest[start:]).strip()
+
+
+def nbgrader_failures(log, student):
+    """What nbgrader's log says about each attempt at ``student``'s notebook, in order: the last error nbgrader
+    logged while on it (for a traceback, the exception it ends with), in nbgrader's words, cut to MAX_MESSAGE
+    characters; ``None`` for an attempt without an error."""
+    attempts, current, record = [], None, None
+
+    def close(record):
+        if record is None or record[0] != "ERROR" or current != student:
+            return
+        message = "\n".join(record[1])
+        if message.startswith("Traceback (most recent call last):"):
+            message = _exception_of(record[1][1:])
+        elif message.startswith(_GENERIC_ERRORS):
+            return
+        attempts[-1] = cut(" ".join(message.split()), MAX_MESSAGE)
+
+    for line in log.splitlines():
+        if record is not None and (line.startswith("    ") or not line.strip()):
+            record[1].append(line[4:])
+            continue
+        close(record)
+        record = None
+        started = _SANITIZING.search(line)
+        if started:
+            current = started.group("student")
+            if current == student:
+                attempts.append(None)
+        match = _LOG_RECORD.match(line)
+        if match:
+            record = (match.group("level"), [match.group("message")])
+    close(record)
+    return attempts
+
+
+def _not_graded(attempts):
+    return "nbgrader could not grade this notebook: " + (attempts[-1] if attempts and attempts[-1] else NO_REASON)
+
+
+def _first_failure(attempts):
+    if len(attempts) < 2:
+        return STOPPED_BEFORE
+    return attempts[0] or NO_REASON
+
+
+def _incidents(course_root, assignment, student, log=""):
     path = grading.autograded_path(course_root, assignment, student)
     if not path.exists():
-        return ["nbgrader could not grade this notebook"], []
-    incidents, errors = [], []
+        return [_not_graded(nbgrader_failures(log, student))], []
+    incidents, errors, others = [], [], 0
     for cell in nbformat.read(path, as_version=4).cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+        metadata = cell.metadata.get("nbgrader", {})
+        grade_id = cut(metadata.get("grade_id", "?"), MAX_NAME)
+        test = metadata.get("grade") and not metadata.get("solution")
         missing = MISSING_CELL.search(cell.source)
         if missing:
-            incidents.append(f"test cell {missing.group('grade_id')} was missing and was put back")
+            incidents.append(f"test cell {cut(missing.group('grade_id'), MAX_NAME)} was missing and was put back")
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                errors.append({"grade_id": grade_id, "error": f"{output.ename}: {output.evalue}"})
-                if output.ename in INCIDENTS:
-                    incidents.append(f"{grade_id}: {output.ename}")
+            if output.get("output_type") != "error":
+                continue
+            ename = cut(output.get("ename", ""), MAX_NAME)
+            if not test:
+                others += 1
+                if others > MAX_OTHER_ERRORS:
+                    continue
+            errors.append({"grade_id": grade_id, "error": cut(f"{ename}: {output.get('evalue', '')}", MAX_MESSAGE)})
+            if ename in INCIDENTS:
+                incidents.append(f"{grade_id}: {ename}")
+    if others > MAX_OTHER_ERRORS:
+        errors.append({"grade_id": "?", "error": f"[… cut: {others - MAX_OTHER_ERRORS} more errors of cells other "
+                                                 "than test cells]"})
     return incidents, errors
 
 
@@ -188,8 +314,12 @@ def autograde(course_root, assignment, workers=None, students=None):
         log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress,
                                 retried=retried)
         for student in retried:
-            notes[student].append("nbgrader could not grade this notebook at first (its kernel did not start); "
-                                  "it was graded again, alone")
+            if grading.autograded_path(course_root, assignment, student).exists():
+                reason = _first_failure(nbgrader_failures(log, student))
+                notes[student].append(f"nbgrader could not grade this notebook at first ({reason}); "
+                                      "it was graded again, alone")
+            else:
+                notes[student].append("nbgrader was tried on this notebook twice, the second time alone")
     finally:
         destroy_boxes_of_run(run)
         if os.environ.get("CONVCOURSE_RUN_ID") == run:
@@ -199,7 +329,7 @@ def autograde(course_root, assignment, workers=None, students=None):
     scores = grading.scores(course_root, assignment)
     outcome = {}
     for student in students:
-        incidents, errors = _incidents(course_root, assignment, student)
+        incidents, errors = _incidents(course_root, assignment, student, log)
         cells = scores.get(student, {})
         outcome[student] = {
             "score": sum(score for score, _ in cells.values()),
@@ -270,9 +400,9 @@ def main(argv=None):
     elif args.command == "grades":
         grades(course, args.output)
     elif args.command == "report":
-        from convcourse.grader.report import write_report
+        from convcourse.grader.report import graded_assignments, write_report
 
-        assignments = args.assignments or sorted(p.stem for p in _reports_dir(course).glob("*.json"))
+        assignments = args.assignments or graded_assignments(course)
         write_report(course, assignments, args.output)
         print(f"class report written to {args.output} (readable by you only)")
 

@@ -7,7 +7,9 @@ while extracting, every entry is read with a hard cap whatever it declares. An e
 when its path is absolute or leaves the folder (``..``), it is a link, its student id is empty, ``.``/``..`` or
 not of the allowed characters, it is not a notebook, it is too large, or it is an archive nested deeper than
 ``MAX_NESTING``. When a student appears twice, the newest file (by its time in the archive) is kept and the
-other reported. Collected notebooks go to ``.grading/submitted/<student>/<assignment>/``.
+other reported. Collected notebooks go to ``.grading/submitted/<student>/<assignment>/``. A skipped entry is listed
+under its name cut to ``MAX_NAME`` characters, and at most ``MAX_SKIPPED`` entries are listed (the rest counted): an
+archive's names, and how many entries it has, are the uploader's choice.
 """
 
 import io
@@ -16,10 +18,16 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from convcourse.grader.caps import cut
+
 FILE_PATTERN = re.compile(r"^(?P<student_id>[A-Za-z0-9][A-Za-z0-9.\-]*?)_(?:LATE_)?(?:\d+_\d+_)?(?P<file_id>.+)$")
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 MAX_NESTING = 1  # a student's own zip inside the download is opened; a zip inside that is not
+MAX_NAME = 300
+MAX_SKIPPED = 1_000
+# The collection's report, beside the assignment's: ``.grading/reports/<assignment>-collect.json``.
+COLLECT_SUFFIX = "-collect"
 
 
 class ArchiveRefused(ValueError):
@@ -109,4 +117,7 @@ def collect_download(archive_path, submitted, assignment):
         target = Path(submitted) / student / assignment / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return sorted(chosen), skipped
+    listed = [(cut(entry, MAX_NAME), cut(reason, MAX_NAME)) for entry, reason in skipped[:MAX_SKIPPED]]
+    if len(skipped) > MAX_SKIPPED:
+        listed.append((f"[… cut: {len(skipped) - MAX_SKIPPED:,} more entries]", "skipped too, not listed"))
+    return sorted(chosen), listed
