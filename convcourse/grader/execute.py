@@ -42,6 +42,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from convcourse.grader import proxy
+from convcourse.grader.caps import cut, cut_note
 from convcourse.grader.proxy import KernelCallFailed, KernelFunction
 from convcourse.grader.sandbox import SandboxKernelManager
 from convcourse.student.callee import STAND_IN_PROMPT_BYTES
@@ -169,24 +170,20 @@ class ResilientExecute(Execute):
 
 def capped_content(content, limit):
     """A result's or an error's content with every text cut to ``limit`` characters, saying what was cut."""
-    def cut(text, limit=limit):
-        text = str(text)
-        return text if len(text) <= limit else f"{text[:limit]}\n[... cut: {len(text) - limit:,} more characters]"
-
     content = dict(content)
     if "data" in content:
-        content["data"] = {kind: cut(value) if isinstance(value, str) else value
+        content["data"] = {kind: cut(value, limit, "\n") if isinstance(value, str) else value
                            for kind, value in list(content["data"].items())[:8]
                            if isinstance(value, str) or len(json.dumps(value)) <= limit}
     if "evalue" in content:
         content["ename"] = cut(content.get("ename", ""), 200)
-        content["evalue"] = cut(content["evalue"])
+        content["evalue"] = cut(content["evalue"], limit, "\n")
     if "traceback" in content:
         lines, total = [], 0
         for line in content.get("traceback") or []:
             total += len(str(line))
             if total > limit:
-                lines.append(f"[... traceback cut: past {limit:,} characters]")
+                lines.append(cut_note(sum(len(str(rest)) for rest in content["traceback"][len(lines):])))
                 break
             lines.append(str(line))
         content["traceback"] = lines
