@@ -45,7 +45,8 @@ def same_padding_mistakes():
     return {
         "the extra zero of an odd total goes before (top/left); TensorFlow puts it after (bottom/right)": top_heavy,
         "the dilation is left out of the kernel's extent": dilation_ignored,
-        "floor(k/2) zeros go on both sides (relationship 3): that is 'same' only for odd k at stride 1": half_kernel,
+        "floor(k/2) zeros go on both sides (relationship 3): that is 'same' only for k = 1 or an odd k with the "
+        "stride dividing i - 1": half_kernel,
     }
 
 
@@ -87,7 +88,8 @@ def conv2d_padding_mistakes():
     mistakes.update({
         "'same' puts the extra zero of an odd total on the top/left; TensorFlow puts it on the bottom/right":
             top_heavy,
-        "'same' pads floor(k/2) on every side (relationship 3), which is 'same' only for odd k at stride 1":
+        "'same' pads floor(k/2) on every side (relationship 3), which is 'same' only for k = 1 or an odd k with "
+        "the stride dividing i - 1":
             half_kernel,
         "the dilation is ignored": dilation_ignored,
         "the first stride is used on both axes": first_stride_only,
@@ -200,8 +202,9 @@ def conv_output_length_mistakes():
             dilation_ignored,
         "the division by the stride is rounded up; Keras rounds (i + 2p - k) / s down": rounded_up,
         "'same' rounds i / s down; it keeps ceil(i / s) positions": same_rounded_down,
-        "'same' is computed with floor(k/2) zeros on each side (relationship 3), which keeps the size only for "
-        "odd k at stride 1": same_as_half_kernel,
+        "'same' is computed with floor(k/2) zeros on each side (relationship 3), which gives ceil(i / s) "
+        "positions only for an odd (dilated) kernel: an even one gets one more when the stride divides i":
+            same_as_half_kernel,
         "'full' pads k - 1 zeros on each side; with dilation it is (k - 1) * d, the dilated kernel less one":
             full_undilated,
     }
