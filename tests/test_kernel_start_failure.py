@@ -21,11 +21,12 @@ pytestmark = [
     pytest.mark.skipif(bool(isolation_problems()), reason="kernels start under bubblewrap only with the sandbox"),
 ]
 ASSIGNMENT = "01_cross_correlation"
-# One grading process, four notebooks, each kernel booted while the one before is graded (a spare):
-#   launch 1: a-first's kernel; launch 2: the spare for b-after-dead-spare, which dies at start;
-#   launch 3: b's own kernel, started because the spare was dead; launch 4: the spare for c, which dies too;
+# One grading process, four notebooks, each in a worker of its own that boots its kernel once the notebook before
+# has its kernel answering:
+#   launch 1: a-first's kernel; launch 2: the kernel b-after-dead-spare's worker boots ahead, which dies at start;
+#   launch 3: b's own kernel, started because the booted one was dead; launch 4: booted for c, dies too;
 #   launch 5: c's own kernel, which fails as well: nbgrader cannot grade c-failed-start at all;
-#   launch 6: d-next's kernel (then a spare nobody needs); c is graded again, alone, in a process of its own.
+#   launch 6: d-next's kernel; c is graded again, alone, in a process of its own.
 FAILING_LAUNCHES = (2, 4, 5)
 STUDENTS = ("a-first", "b-after-dead-spare", "c-failed-start", "d-next")
 

@@ -131,8 +131,9 @@ class Worker:
     def alive(self):
         return self.process.is_alive()
 
-    def grade(self, nb, resources, budget, wall_seconds, cpu_seconds):
-        """Grade ``nb`` in the worker; the graded notebook (cells past a limit failed with its message)."""
+    def grade(self, nb, resources, budget, wall_seconds, cpu_seconds, on_ready=None):
+        """Grade ``nb`` in the worker; the graded notebook (cells past a limit failed with its message).
+        ``on_ready()`` is called once the worker's kernel answers (then the next worker may boot its own)."""
         started = time.monotonic()
         job = {"notebook": nbformat.writes(nb), "resources": _plain_resources(resources), "cpu": cpu_seconds}
         finished, failure, limit, detail, cpu_used = {}, None, None, "", None
@@ -155,7 +156,10 @@ class Worker:
             except (EOFError, OSError):
                 limit = "crashed"
                 break
-            if kind == "cell":
+            if kind == "ready":
+                if on_ready is not None:
+                    on_ready()
+            elif kind == "cell":
                 index, cell = payload
                 finished[index] = nbformat.from_dict(json.loads(cell))
             elif kind == "done":
@@ -252,12 +256,16 @@ class ContainedExecute(TrustedExecute):
         worker = _take_spare(assignment) or Worker(assignment, self.config, self.grader_memory_mb)
         _SPARE["notebooks"] += 1
         expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)
-        if not 0 < expected <= _SPARE["notebooks"]:
-            _SPARE["worker"] = Worker(assignment, self.config, self.grader_memory_mb)
+
+        def boot_next():
+            # Once this notebook's kernel answers, not before: two kernels starting at once would slow both.
+            if not 0 < expected <= _SPARE["notebooks"] and _SPARE["worker"] is None:
+                _SPARE["worker"] = Worker(assignment, self.config, self.grader_memory_mb)
+
         # The worker's kernels start within the budget too: each may take the kernel start-up timeout.
         wall = self.notebook_timeout + 2 * self.startup_timeout + self.interrupt_grace
         cpu = self.grader_cpu_seconds or self.notebook_timeout
-        return worker.grade(nb, resources, self.notebook_timeout, wall, cpu), resources
+        return worker.grade(nb, resources, self.notebook_timeout, wall, cpu, on_ready=boot_next), resources
 
 
 _SPARE = {"worker": None, "notebooks": 0}
@@ -291,6 +299,11 @@ class _StreamingExecute(TrustedExecute):
     def __init__(self, *args, connection=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._connection = connection
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        self._connection.send(("ready",))
+        return kc
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
