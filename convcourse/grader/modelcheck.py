@@ -196,7 +196,7 @@ def _check_cost(config, policy):
     layers = _layers(config)
     inputs = [layer for layer in layers if layer.get("class_name") == "InputLayer"]
     batch_shape = (inputs[0].get("config") or {}).get("batch_shape") if inputs else None
-    if not isinstance(batch_shape, list) or len(batch_shape) < 2:
+    if not isinstance(batch_shape, (list, tuple)) or len(batch_shape) < 2:
         return  # a model without a declared input is only built when called, on the checks' own inputs
     shape = tuple(policy.probe_size if size is None else size for size in batch_shape[1:])
     if not all(isinstance(size, int) and 0 < size <= 1_000_000 for size in shape):

@@ -25,7 +25,8 @@ LIMITS = {"CONVCOURSE_CELL_TIMEOUT": "30", "CONVCOURSE_NOTEBOOK_TIMEOUT": "600",
           "CONVCOURSE_GRADER_MEMORY_LIMIT_MB": "400"}
 # What each attack may cost its author: the functions whose test cells it may fail (None: any, past a limit).
 ATTACKS = {
-    "01_cross_correlation": {"outputs_megabytes": (), "asks_a_costly_reference": None},
+    "01_cross_correlation": {"outputs_megabytes": (), "asks_a_costly_reference": None,
+                             "returns_a_quarter_gigabyte": None},
     "02_padding_and_stride": {"answers_for_the_wrong_function": ("conv1d", "conv2d")},
     "04_fully_convolutional": {"rebuilds_a_lambda": ("to_fully_convolutional",),
                                "hides_work_in_weightless_layers": ("to_fully_convolutional",),
@@ -34,7 +35,7 @@ ATTACKS = {
                            "uses_keras_by_hand": ("receptive_field",)},
 }
 MUST_LOSE = {  # the test cells an attack must fail: proof that the defence acted
-    "asks_a_costly_reference": "test_conv2d",
+    "asks_a_costly_reference": "test_conv2d", "returns_a_quarter_gigabyte": "test_conv2d",
     "answers_for_the_wrong_function": "test_conv1d", "rebuilds_a_lambda": "test_to_fully_convolutional",
     "hides_work_in_weightless_layers": "test_to_fully_convolutional",
     "checks_one_model_trains_another": "test_build_digits_cnn_accuracy",
@@ -54,7 +55,10 @@ class GradedClass:
         for student in self.students:
             answers = dict(solution)
             if student in attacks:
-                answers.update({path.stem: path.read_text() for path in (CONTAINED / assignment / student).glob("*.py")})
+                # <grade_id>.py replaces an answer cell; <grade_id>.after.py is added after the solution's code.
+                for path in sorted((CONTAINED / assignment / student).glob("*.py")):
+                    grade_id, _, after = path.name.removesuffix(".py").partition(".")
+                    answers[grade_id] = (answers[grade_id] + "\n\n" if after else "") + path.read_text()
             grading.submit(self.root, assignment, student, grading.student_notebook(release, answers))
         self.log = grading.autograde(self.root, assignment, self.students, workers=1)
         self.scores = grading.scores(self.root, assignment)
@@ -116,16 +120,14 @@ def test_each_student_is_charged_within_its_budget(classes, assignment):
 
 
 def test_a_student_past_the_grading_memory_limit_is_told_which_limit(classes):
-    # Keras' convolution of a 1024x1024 image with a 256x256 kernel needs gigabytes: the reference the grader
-    # computes for that stand-in call is the student's, inside the student's memory.
+    # Reading back a 233 MB result and decoding it holds twice that in the grader: past the student's 400 MB.
     graded = classes["01_cross_correlation"]
-    assert graded.costs["asks_a_costly_reference"]["limit"] == "memory"
-    notebook = nbformat.read(graded.notebook("asks_a_costly_reference"), as_version=4)
+    assert graded.costs["returns_a_quarter_gigabyte"]["limit"] == "memory"
+    notebook = nbformat.read(graded.notebook("returns_a_quarter_gigabyte"), as_version=4)
     messages = [output.get("evalue", "") for cell in notebook.cells for output in cell.get("outputs", [])
                 if output.get("ename") == LIMIT_ERROR]
     assert len(messages) == 1 and "400 MB of memory" in messages[0], messages
-    assert all(cost["limit"] is None for student, cost in graded.costs.items()
-               if student != "asks_a_costly_reference")
+    assert all(graded.costs[student]["limit"] is None for student in ("correct_first", "correct_last"))
 
 
 def test_results_and_errors_are_capped_in_the_autograded_notebook(classes):

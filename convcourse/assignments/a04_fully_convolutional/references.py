@@ -97,5 +97,5 @@ MODEL_POLICIES = {
     "to_fully_convolutional": ModelPolicy(
         layers=frozenset({"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization",
                           "Dropout", "SpatialDropout2D", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"}),
-        max_layers=48, max_params=200_000, max_macs_per_value=20_000, max_activations_per_value=500),
+        max_layers=48, max_params=200_000, max_macs_per_value=5_000, max_activations_per_value=100),
 }

@@ -1,0 +1,1 @@
+raise ValueError("y" * 30_000_000)
