@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbformat import NotebookNode
+from nbclient.util import run_sync
 from traitlets import Integer
 
 from convcourse.grader import sandbox
@@ -311,11 +311,13 @@ class _StreamingExecute(TrustedExecute):
             self._connection.send(("cell", cell_index, json.dumps(cell)))
         return cell
 
+    # nbconvert calls the synchronous names, which nbclient binds to its own coroutines when the class is made.
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    execute_cell = run_sync(async_execute_cell)
+
 
 def _worker_main(connection, assignment, config):
     """One notebook, then exit: boot the kernels, wait for the notebook, grade it, send it back."""
-    from nbclient.util import run_sync
-
     from convcourse.grader import execute
 
     os.environ["CONVCOURSE_RUN_ID"] = f"{sandbox.run_id()}-w{os.getpid()}"

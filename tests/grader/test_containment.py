@@ -22,10 +22,12 @@ pytestmark = pytest.mark.slow
 CONTAINED = SUBMISSIONS / "contained"
 # Small budgets, so that the attackers hit them quickly; correct students need a fraction of each.
 LIMITS = {"CONVCOURSE_CELL_TIMEOUT": "30", "CONVCOURSE_NOTEBOOK_TIMEOUT": "600",
-          "CONVCOURSE_GRADER_MEMORY_LIMIT_MB": "400"}
+          "CONVCOURSE_GRADER_MEMORY_LIMIT_MB": "1024"}
+# Per course (its nbgrader_config.py): 01's correct students need under 50 MB of the grader.
+GRADER_MEMORY_MB = {"01_cross_correlation": 200}
 # What each attack may cost its author: the functions whose test cells it may fail (None: any, past a limit).
 ATTACKS = {
-    "01_cross_correlation": {"outputs_megabytes": (), "asks_a_costly_reference": None,
+    "01_cross_correlation": {"outputs_megabytes": ("corr2d", "conv_params"), "asks_a_costly_reference": None,
                              "returns_a_quarter_gigabyte": None},
     "02_padding_and_stride": {"answers_for_the_wrong_function": ("conv1d", "conv2d")},
     "04_fully_convolutional": {"rebuilds_a_lambda": ("to_fully_convolutional",),
@@ -48,6 +50,9 @@ class GradedClass:
     def __init__(self, assignment, root):
         self.assignment = assignment
         self.root = grading.prepare_course(root, [assignment])
+        if assignment in GRADER_MEMORY_MB:
+            with open(Path(self.root) / "nbgrader_config.py", "a") as config:
+                config.write(f"\nc.ContainedExecute.grader_memory_mb = {GRADER_MEMORY_MB[assignment]}\n")
         release = grading.generate_assignment(self.root, assignment)
         solution = grading.solution_answers(REPO / "solutions" / assignment / f"{assignment}.ipynb")
         attacks = sorted(ATTACKS[assignment])
@@ -120,13 +125,13 @@ def test_each_student_is_charged_within_its_budget(classes, assignment):
 
 
 def test_a_student_past_the_grading_memory_limit_is_told_which_limit(classes):
-    # Reading back a 233 MB result and decoding it holds twice that in the grader: past the student's 400 MB.
+    # Reading back and decoding 240 MB of results: past the 200 MB this course gives each student's grading.
     graded = classes["01_cross_correlation"]
     assert graded.costs["returns_a_quarter_gigabyte"]["limit"] == "memory"
     notebook = nbformat.read(graded.notebook("returns_a_quarter_gigabyte"), as_version=4)
     messages = [output.get("evalue", "") for cell in notebook.cells for output in cell.get("outputs", [])
                 if output.get("ename") == LIMIT_ERROR]
-    assert len(messages) == 1 and "400 MB of memory" in messages[0], messages
+    assert len(messages) == 1 and "200 MB of memory" in messages[0], messages
     assert all(graded.costs[student]["limit"] is None for student in ("correct_first", "correct_last"))
 
 
