@@ -35,7 +35,7 @@ from convcourse.grader.caps import cut
 from convcourse.grader.collect import COLLECT_SUFFIX, collect_download
 from convcourse.grader.sandbox import destroy_boxes_of_run, isolation_problems, unsafe_mode
 
-INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError"}
+INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError", "NotebookTimeLimit", "GradingLimit"}
 MISSING_CELL = re.compile(r"This cell \(id:(?P<grade_id>[^)]*)\) was missing from the submission")
 # What the report keeps of each message a submission can make long, and how many errors of cells other than test
 # cells (a student's own cells) it keeps per student.
@@ -279,7 +279,9 @@ def _incidents(course_root, assignment, student, log=""):
                 if others > MAX_OTHER_ERRORS:
                     continue
             errors.append({"grade_id": grade_id, "error": cut(f"{ename}: {output.get('evalue', '')}", MAX_MESSAGE)})
-            if ename in INCIDENTS:
+            if ename == "GradingLimit":  # which limit the student's grading process hit
+                incidents.append(f"{grade_id}: {cut(output.get('evalue', ''), MAX_NAME)}")
+            elif ename in INCIDENTS:
                 incidents.append(f"{grade_id}: {ename}")
     if others > MAX_OTHER_ERRORS:
         errors.append({"grade_id": "?", "error": f"[… cut: {others - MAX_OTHER_ERRORS} more errors of cells other "
