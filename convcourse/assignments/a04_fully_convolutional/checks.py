@@ -232,6 +232,10 @@ def check_fully_convolutional(function, models, larger_inputs=0, structure=False
     """
     name = _function_name(function)
     rng = _default_rng(seed)
+    # Every model converted in one round trip to the student's kernel (grading); each reply is taken, in order,
+    # when the check of its model calls the function, after the model's outputs and weights are noted.
+    if getattr(function, "runs_in_kernel", False) is True:
+        function.prefetch([(model,) for model in models])
     failures = []
     for number, model in enumerate(models, start=1):
         try:
