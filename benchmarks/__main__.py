@@ -9,7 +9,7 @@
   the first solution notebook alone, then wall and CPU seconds per notebook graded in a class (one nbgrader process);
 * throughput: a synthetic class of assignment 01, released, then autograded sequentially and with one worker per
   core, in notebooks per minute (the whole ``autograde`` call), and whether both runs gave identical grades;
-* suite: the whole ``make test``.
+* suite: the whole ``make test``, and its ten slowest tests.
 """
 
 import argparse
@@ -171,7 +171,24 @@ def bench_throughput(repeat, rows, class_size):
 
 
 def bench_suite(repeat, rows):
-    rows.append(("make test", _median(repeat, lambda: _timed(["make", "test"], REPO)), "s"))
+    """``make test``'s wall time, and the ten slowest tests of the last run (pytest's ``--durations``)."""
+    slowest = []
+
+    def once():
+        start = time.perf_counter()
+        completed = subprocess.run(["make", "test", "PYTEST_ARGS=--durations=10"], cwd=REPO, capture_output=True,
+                                   text=True)
+        elapsed = time.perf_counter() - start
+        if completed.returncode != 0:
+            raise RuntimeError(f"make test failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+        section = completed.stdout.partition("slowest 10 durations")[2].split("\n=")[0]
+        slowest[:] = [line.strip() for line in section.splitlines()[1:] if line.strip()][:10]
+        return elapsed
+
+    rows.append(("make test", _median(repeat, once), "s"))
+    for line in slowest:
+        seconds, _, test = line.partition("s ")
+        rows.append((f"  slow: {test.strip()[:90]}", float(seconds), "s"))
 
 
 def main(argv=None):
@@ -183,7 +200,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
     rows = []
-    benches = [("setup", bench_setup), ("book", bench_book), ("nbval", bench_nbval), ("autograde", lambda r, out: bench_autograde(r, out, [a for a in args.assignments.split(",") if a])),
+    chosen = [prefix for prefix in args.assignments.split(",") if prefix]
+    benches = [("setup", bench_setup), ("book", bench_book), ("nbval", bench_nbval),
+               ("autograde", lambda r, out: bench_autograde(r, out, chosen)),
                ("throughput", lambda r, out: bench_throughput(r, out, args.class_size)), ("suite", bench_suite)]
     for name, bench in benches:
         if name in wanted:

@@ -440,9 +440,22 @@ KNOWN_MISTAKES = {
 # Models that cannot be converted
 # ----------------------------------------------------------------------------------------------
 
+_UNCONVERTIBLE = {}
+
+
 def unconvertible_classifiers(seed=0):
     """``(model, layer_name, reason)`` triples: classifiers with one layer that has no fully-convolutional
-    counterpart, the layer named by ``layer_name``."""
+    counterpart, the layer named by ``layer_name``; built once per process, handed out with their original
+    weights (as :func:`classifier_cases`)."""
+    if seed not in _UNCONVERTIBLE:
+        _UNCONVERTIBLE[seed] = [(model, [weights.copy() for weights in model.get_weights()], layer_name, reason)
+                                for model, layer_name, reason in _build_unconvertible_classifiers(seed)]
+    for model, weights, _, _ in _UNCONVERTIBLE[seed]:
+        model.set_weights(weights)
+    return [(model, layer_name, reason) for model, _, layer_name, reason in _UNCONVERTIBLE[seed]]
+
+
+def _build_unconvertible_classifiers(seed):
     layers = keras_module().layers
     rng = np.random.default_rng(seed)
     made = [

@@ -169,36 +169,86 @@ def to_fully_convolutional_catalogue():
 # process by select_cases.grade_in_process, before the hidden tests were cut to the cases chosen from them): the
 # hidden tests must still fail each in every cell listed (tests/assignments/test_a04_catalogue.py).
 CAUGHT_BY = {
-    'channels-first rows read in (H, W, C) order': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
-    'the channels-first layout (C, H, W, units) kept': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
-    'rows always read in (C, H, W) order': ('dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    'H and W swapped in the kernel': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    'rows read with W before H': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    'the dense kernel returned unchanged, (H*W*C, units)': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    "the caller's array reshaped in place": ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    'no argument validated': ('dense_to_conv_kernel_bad_input',),
-    'an integer kernel': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    'submission dense_to_conv_kernel__channels_first_not_transposed': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
-    'submission dense_to_conv_kernel__flatten_order_ignored': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
-    'submission dense_to_conv_kernel__no_validation': ('dense_to_conv_kernel_bad_input',),
-    'submission dense_to_conv_kernel__reshapes_input_in_place': ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
-    'the Dense activations left out': ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'only the last Dense keeps its activation': ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'the first dense kernel read in (C, H, W) order': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation', 'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'the first dense kernel read in (W, H, C) order': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation', 'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'batch normalization left out': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'later Dense layers kept as Dense': ('to_fully_convolutional_structure',),
-    'later Dense layers left out': ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'the original Dense weights zeroed': ('to_fully_convolutional_example', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'layers it cannot convert passed through': ('to_fully_convolutional_bad_model',),
-    'the input size kept fixed': ('to_fully_convolutional_example', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'biases left out': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation', 'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'feature layers rebuilt without their weights': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation', 'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'one input channel assumed': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'submission to_fully_convolutional__activation_dropped': ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'submission to_fully_convolutional__batch_norm_dropped': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'submission to_fully_convolutional__changes_original': ('to_fully_convolutional_example', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
-    'submission to_fully_convolutional__flatten_order_channels_first': ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation', 'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
-    'submission to_fully_convolutional__later_dense_kept': ('to_fully_convolutional_structure',),
-    'submission to_fully_convolutional__unknown_layers_passed_through': ('to_fully_convolutional_bad_model',),
+    'channels-first rows read in (H, W, C) order':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
+    'the channels-first layout (C, H, W, units) kept':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
+    'rows always read in (C, H, W) order':
+        ('dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    'H and W swapped in the kernel':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    'rows read with W before H':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    'the dense kernel returned unchanged, (H*W*C, units)':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    "the caller's array reshaped in place":
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    'no argument validated':
+        ('dense_to_conv_kernel_bad_input',),
+    'an integer kernel':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    'submission dense_to_conv_kernel__channels_first_not_transposed':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
+    'submission dense_to_conv_kernel__flatten_order_ignored':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_example'),
+    'submission dense_to_conv_kernel__no_validation':
+        ('dense_to_conv_kernel_bad_input',),
+    'submission dense_to_conv_kernel__reshapes_input_in_place':
+        ('dense_to_conv_kernel_channels_first', 'dense_to_conv_kernel_channels_last', 'dense_to_conv_kernel_example'),
+    'the Dense activations left out':
+        ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_structure'),
+    'only the last Dense keeps its activation':
+        ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_structure'),
+    'the first dense kernel read in (C, H, W) order':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation',
+        'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
+    'the first dense kernel read in (W, H, C) order':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation',
+        'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
+    'batch normalization left out':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_structure'),
+    'later Dense layers kept as Dense':
+        ('to_fully_convolutional_structure',),
+    'later Dense layers left out':
+        ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
+    'the original Dense weights zeroed':
+        ('to_fully_convolutional_example', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
+    'layers it cannot convert passed through':
+        ('to_fully_convolutional_bad_model',),
+    'the input size kept fixed':
+        ('to_fully_convolutional_example', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
+    'biases left out':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation',
+        'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
+    'feature layers rebuilt without their weights':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation',
+        'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
+    'one input channel assumed':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation',
+        'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map', 'to_fully_convolutional_several_dense',
+        'to_fully_convolutional_structure'),
+    'submission to_fully_convolutional__activation_dropped':
+        ('to_fully_convolutional_dense_activation', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_structure'),
+    'submission to_fully_convolutional__batch_norm_dropped':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_structure'),
+    'submission to_fully_convolutional__changes_original':
+        ('to_fully_convolutional_example', 'to_fully_convolutional_score_map', 'to_fully_convolutional_structure'),
+    'submission to_fully_convolutional__flatten_order_channels_first':
+        ('to_fully_convolutional_batch_norm_dropout', 'to_fully_convolutional_dense_activation',
+        'to_fully_convolutional_example', 'to_fully_convolutional_one_dense', 'to_fully_convolutional_score_map',
+        'to_fully_convolutional_several_dense', 'to_fully_convolutional_structure'),
+    'submission to_fully_convolutional__later_dense_kept':
+        ('to_fully_convolutional_structure',),
+    'submission to_fully_convolutional__unknown_layers_passed_through':
+        ('to_fully_convolutional_bad_model',),
 }
