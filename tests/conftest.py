@@ -83,10 +83,13 @@ def group_of(nodeid):
     return f"grading-{assignment}" if path in GRADED_FILES and assignment else path
 
 
-# Measured with --durations: each takes minutes (the gradings of 04 and 05 train and convert Keras models, the class
-# waits out its hostile students' time limits, the browser test builds the book).
-_SLOW_FIRST = ["grading-04_fully_convolutional", "tests/test_classroom.py", "tests/test_browser.py",
-               "grading-05_cnn_in_practice", "grading-02_padding_and_stride", "tests/test_kernel_start_failure.py"]
+# Measured with --durations: each takes minutes (the class waits out its hostile students' time limits, the browser
+# test builds the book and walks its pages, the gradings of 05 and 04 boot Keras kernels for every notebook); the
+# catalogue of 04 grades some thirty wrong implementations in process. The waiting ones first: they leave the cores
+# to the others.
+_SLOW_FIRST = ["tests/test_classroom.py", "tests/test_browser.py", "grading-05_cnn_in_practice",
+               "grading-04_fully_convolutional", "grading-02_padding_and_stride", "tests/test_kernel_start_failure.py",
+               "tests/assignments/test_a04_catalogue.py"]
 
 _GRADED = {}
 
