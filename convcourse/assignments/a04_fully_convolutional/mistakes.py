@@ -1,9 +1,15 @@
-"""Known mistakes of assignment 04's ``dense_to_conv_kernel``, so that a failing visible check can name them.
+"""Known mistakes of assignment 04.
 
 ``dense_to_conv_kernel_mistakes()`` maps a description to the kernel that mistake returns for
 ``(dense_kernel, feature_shape, data_format)`` (``None`` where it returns the right one). The hidden check judges a
 kernel by what ``Conv2D`` computes with it (:mod:`convcourse.assignments.a04_fully_convolutional.checks`); these
 kernels are the visible examples' mistaken results.
+
+The catalogue (``dense_to_conv_kernel_catalogue()``, ``to_fully_convolutional_catalogue()``) holds whole wrong
+implementations, one mistake each, and :data:`CAUGHT_BY` the test cells each of them, and each wrong submission of
+``tests/submissions/``, failed before the hidden tests were cut to their chosen cases: they must fail them still
+(``tests/assignments/test_a04_catalogue.py``; the cases were chosen by ``select_cases.py``). The catalogue is
+compiled from this file's source when graded (``select_cases.catalogue``), as a student's answer would be.
 """
 
 import numpy as np
@@ -34,9 +40,6 @@ def dense_to_conv_kernel_mistakes():
 # ----------------------------------------------------------------------------------------------
 # The catalogue: whole wrong implementations, one mistake each
 # ----------------------------------------------------------------------------------------------
-# The hidden tests must fail every one of them in the cells listed in CAUGHT_BY; tests/assignments/ grades the
-# catalogue and the wrong submissions with the hidden test cells, and select_cases.py chooses the fewest cases
-# that still do.
 
 def _validated(dense_kernel, feature_shape, data_format):
     dense_kernel = np.asarray(dense_kernel, dtype=float)

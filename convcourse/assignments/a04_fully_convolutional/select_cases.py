@@ -1,24 +1,22 @@
-"""Choose the fewest classifiers the hidden tests of 04 need, once, by running the mistakes catalogue.
+"""Choose the fewest classifiers the hidden tests of 04 need, once, by running the catalogue of mistakes.
 
-    python -m convcourse.assignments.a04_fully_convolutional.select_cases [--pool 40]
+    python -m convcourse.assignments.a04_fully_convolutional.select_cases [--pool 16]
 
-Every wrong ``to_fully_convolutional`` of the catalogue (:mod:`.mistakes`) and of ``tests/submissions/`` is
-checked against each classifier of a pool of candidates per hidden test (the test's own options and seed), one
-classifier at a time; then, test by test, classifiers are chosen greedily until every wrong implementation that
-the test failed with its old sweep (:data:`.cases.CAUGHT_BY`) fails again, and every kind of layer the test
-promises is in. The result is printed as :data:`.cases.HIDDEN_CLASSIFIERS`, to paste there.
+For each hidden test of ``to_fully_convolutional`` that draws random classifiers (:data:`.cases.HIDDEN_SWEEPS`),
+every wrong implementation that the test failed with its old sweep of 10 to 20 classifiers
+(:data:`.mistakes.CAUGHT_BY`: the catalogue of :mod:`.mistakes` and ``tests/submissions/04_*/wrong/``) is checked
+against each of the first ``--pool`` classifiers of the sweep, one at a time; then the smallest set of them that
+fails every such implementation and keeps what the test promises (:data:`PROMISES`) is printed, to be kept as the
+sweep's ``numbers``.
 
-:func:`grade_in_process` runs a notebook's test cells in this process, the graded functions bound to the given
-implementations: the quick way to see which cells a wrong implementation fails (the checks are the grader's; only
-the kernel round trip is left out). ``tests/assignments/test_a04_catalogue.py`` grades the whole catalogue so.
+:func:`grade_in_process` runs the solution notebook's test cells in this process with the graded functions bound
+to given implementations: the grader's own checks, without the kernel round trip.
+``tests/assignments/test_a04_catalogue.py`` grades the whole catalogue so.
 """
 
 import argparse
 import json
-import re
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "04_fully_convolutional"
@@ -92,9 +90,6 @@ def catalogue(function):
     return scope[f"{function}_catalogue"]()
 
 
-# The hidden tests of to_fully_convolutional that draw random classifiers, by their sweep's name in
-# cases.HIDDEN_SWEEPS: the test cell's grade_id, what check_fully_convolutional is asked, and what the chosen
-# classifiers must show between them (the exercise's promises), as predicates on one classifier.
 def _kinds(model):
     return [type(layer).__name__ for layer in model.layers]
 
@@ -109,6 +104,9 @@ def _strided(model):
     return total_stride(model) != (1, 1)
 
 
+# Per sweep of cases.HIDDEN_SWEEPS (its test cell is test_to_fully_convolutional_<name>): what the cell asks of
+# check_fully_convolutional, and what its chosen classifiers must show between them (the exercise's promises), each
+# a predicate on one classifier.
 PROMISES = {
     "structure": (dict(structure=True), {"several Dense": lambda m: _kinds(m).count("Dense") >= 2}),
     "one_dense": ({}, {"max pooling": lambda m: "MaxPooling2D" in _kinds(m),
