@@ -115,7 +115,8 @@ def check_dense_to_conv_kernel(function, cases, seed=0):
         if problem is not None:
             failures.append((call, problem, None))
             continue
-        # The same for every student: computed once, when the assignment is released (convcourse.grader.precompute).
+        # The same for every student: computed for the first notebook graded, then read from the reference cache
+        # (at release too, once references.KNOWN_AHEAD lists dense_to_conv_kernel for convcourse.grader.precompute).
         expected = reference_value(keras_flatten_dense, Case(("features", "dense_kernel", "bias", "data_format"),
                                                               (features, dense_kernel, None, data_format)))
         outputs = keras_conv2d(features, kernel)[:, 0, 0, :]
