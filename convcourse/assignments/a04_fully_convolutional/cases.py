@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from convcourse.grader.cases import Case, random_values
+from convcourse.grader.oracle import keras_module
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -34,8 +35,6 @@ DATA_FORMATS = ("channels_last", "channels_first")
 def check_data_format(data_format):
     if data_format not in DATA_FORMATS:
         raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
-
-
 
 
 def channels_last_shape(feature_shape, data_format):
@@ -57,7 +56,9 @@ DENSE_KERNEL_CORNERS = (
     (2, 3, 4, 3),  # all sizes different
     (5, 5, 3, 2),  # the chapter's example
 )
-from convcourse.grader.oracle import keras_module
+# Configurations per hidden test of dense_to_conv_kernel: the corners and five random ones. With them the tests fail
+# every mistake of the catalogue (mistakes.py) the 50 of before failed; each costs the grader two Keras layers.
+DENSE_KERNEL_CASES = 12
 
 
 def dense_kernel_cases(count, seed, data_format="channels_last"):
@@ -236,43 +237,87 @@ def corner_classifiers():
 
 
 # A grading process grades many notebooks, each with the same seeded classifiers: they are built once per process
-# (building the 84 of the hidden tests costs seconds) and their weights are set back on each use, since a student's
-# function that changes a model it was given changes the grader's copy too (the proxy mirrors it).
+# and their weights are set back on each use, since a student's function that changes a model it was given changes
+# the grader's copy too (the proxy mirrors it).
 _BUILT = {}
 
 
-def classifier_cases(count, seed, options=ClassifierOptions(), corners=True):
-    """:func:`build_classifier_cases`, built once per process; every call returns the models with their original
-    weights."""
-    key = (count, seed, options, corners)
-    if key not in _BUILT:
-        _BUILT[key] = [(model, [weights.copy() for weights in model.get_weights()])
-                       for model in build_classifier_cases(count, seed, options, corners)]
-    for model, weights in _BUILT[key]:
+def classifier_cases(count, seed, options=ClassifierOptions(), corners=True, numbers=None):
+    """Classifiers ``0 .. count-1`` (or those in ``numbers``) of the sweep ``seed``, each built once per process
+    (:func:`numbered_classifier`); every call returns the models with their original weights."""
+    models = []
+    for number in range(count) if numbers is None else numbers:
+        key = (seed, number, options, corners)
+        if key not in _BUILT:
+            model = numbered_classifier(seed, number, options, corners)
+            _BUILT[key] = (model, [weights.copy() for weights in model.get_weights()])
+        model, weights = _BUILT[key]
         model.set_weights(weights)
-    return [model for model, _ in _BUILT[key]]
+        models.append(model)
+    return models
 
 
 def build_classifier_cases(count, seed, options=ClassifierOptions(), corners=True):
-    """``count`` new classifiers (``keras.Model``) with seeded random weights, the corner feature extractors first
-    (with batch-norm and dropout added when ``options`` asks for them)."""
+    """``count`` new classifiers (``keras.Model``) with seeded random weights: :func:`numbered_classifier` 0 to
+    ``count - 1``."""
+    return [numbered_classifier(seed, number, options, corners) for number in range(count)]
+
+
+def numbered_classifier(seed, number, options=ClassifierOptions(), corners=True):
+    """Classifier ``number`` of the sweep ``seed``: a new ``keras.Model`` with seeded random weights, drawn from a
+    generator of its own (so that any few of a sweep are built without the others). With ``corners`` the first
+    ones have the corner feature extractors (with batch-norm and dropout added when ``options`` asks for them)."""
     layers_module = keras_module().layers
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng((seed, number))
     makers = corner_classifiers() if corners else []
-    models = []
-    for number in range(count):
-        if number < len(makers):
-            input_shape, layers = makers[number]()
-            if options.batch_norm:
-                layers.append(layers_module.BatchNormalization(name="batch_norm_1"))
-            if options.dropout:
-                layers.append(layers_module.Dropout(0.5, name="dropout_1"))
-        else:
-            input_shape = (int(rng.integers(3, 11)), int(rng.integers(3, 11)), int(rng.integers(1, 4)))
-            layers = _random_layers(rng, options, input_shape)
-        model = build_classifier(input_shape, layers, _dense_layers(rng, options), name=f"classifier_{number + 1}")
-        models.append(set_random_weights(model, rng))
-    return models
+    if number < len(makers):
+        input_shape, layers = makers[number]()
+        if options.batch_norm:
+            layers.append(layers_module.BatchNormalization(name="batch_norm_1"))
+        if options.dropout:
+            layers.append(layers_module.Dropout(0.5, name="dropout_1"))
+    else:
+        input_shape = (int(rng.integers(3, 11)), int(rng.integers(3, 11)), int(rng.integers(1, 4)))
+        layers = _random_layers(rng, options, input_shape)
+    model = build_classifier(input_shape, layers, _dense_layers(rng, options), name=f"classifier_{number + 1}")
+    return set_random_weights(model, rng)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """The random classifiers of one hidden test: the sweep ``seed`` with ``options``, of which only the
+    classifiers ``numbers`` are used (chosen by ``select_cases.py``: together they fail every mistake of the
+    catalogue that the test's first ``replaces`` classifiers failed, and show what the test promises)."""
+
+    options: ClassifierOptions
+    seed: int
+    numbers: tuple
+    replaces: int
+
+
+_BOTH_PADDINGS = ("valid", "same")
+
+# Each hidden test of to_fully_convolutional converts these classifiers, every one in a single round trip to the
+# student's kernel. Chosen by `python -m convcourse.assignments.a04_fully_convolutional.select_cases`.
+HIDDEN_SWEEPS = {
+    "structure": Sweep(ClassifierOptions(dense_layers=(1, 3), batch_norm=None, dropout=None, paddings=_BOTH_PADDINGS),
+                       4301, (15,), 10),
+    "one_dense": Sweep(ClassifierOptions(dense_layers=(1, 1), dense_activation=False, paddings=_BOTH_PADDINGS),
+                       4401, (2, 3), 20),
+    "dense_activation": Sweep(ClassifierOptions(dense_layers=(1, 2), dense_activation=True, paddings=_BOTH_PADDINGS),
+                              4501, (0, 4), 12),
+    "several_dense": Sweep(ClassifierOptions(dense_layers=(2, 3), dense_activation=False, paddings=_BOTH_PADDINGS),
+                           4601, (0, 2), 12),
+    "batch_norm_dropout": Sweep(ClassifierOptions(dense_layers=(1, 1), dense_activation=False, batch_norm=True,
+                                                  dropout=True, paddings=_BOTH_PADDINGS), 4701, (3,), 12),
+    "score_map": Sweep(ClassifierOptions(dense_layers=(1, 2), batch_norm=None, dropout=None), 4801, (1, 4), 15),
+}
+
+
+def hidden_classifiers(sweep):
+    """The classifiers of the hidden test ``sweep`` (a name in :data:`HIDDEN_SWEEPS`), built once per process."""
+    chosen = HIDDEN_SWEEPS[sweep]
+    return classifier_cases(0, chosen.seed, chosen.options, numbers=chosen.numbers)
 
 
 def describe_classifier(model):
@@ -395,9 +440,22 @@ KNOWN_MISTAKES = {
 # Models that cannot be converted
 # ----------------------------------------------------------------------------------------------
 
+_UNCONVERTIBLE = {}
+
+
 def unconvertible_classifiers(seed=0):
     """``(model, layer_name, reason)`` triples: classifiers with one layer that has no fully-convolutional
-    counterpart, the layer named by ``layer_name``."""
+    counterpart, the layer named by ``layer_name``; built once per process, handed out with their original
+    weights (as :func:`classifier_cases`)."""
+    if seed not in _UNCONVERTIBLE:
+        _UNCONVERTIBLE[seed] = [(model, [weights.copy() for weights in model.get_weights()], layer_name, reason)
+                                for model, layer_name, reason in _build_unconvertible_classifiers(seed)]
+    for model, weights, _, _ in _UNCONVERTIBLE[seed]:
+        model.set_weights(weights)
+    return [(model, layer_name, reason) for model, _, layer_name, reason in _UNCONVERTIBLE[seed]]
+
+
+def _build_unconvertible_classifiers(seed):
     layers = keras_module().layers
     rng = np.random.default_rng(seed)
     made = [

@@ -33,8 +33,8 @@ from convcourse.assignments.a04_fully_convolutional.references import (
     keras_flatten_dense,
     window_scores,
 )
-from convcourse.grader.cases import random_values
-from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch
+from convcourse.grader.cases import Case, random_values
+from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, reference_value
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import array_difference, call_graded
 from convcourse.grader.oracle import keras_conv2d, keras_module
@@ -115,7 +115,10 @@ def check_dense_to_conv_kernel(function, cases, seed=0):
         if problem is not None:
             failures.append((call, problem, None))
             continue
-        expected = keras_flatten_dense(features, dense_kernel, None, data_format)
+        # The same for every student: computed for the first notebook graded, then read from the reference cache
+        # (at release too, once references.KNOWN_AHEAD lists dense_to_conv_kernel for convcourse.grader.precompute).
+        expected = reference_value(keras_flatten_dense, Case(("features", "dense_kernel", "bias", "data_format"),
+                                                              (features, dense_kernel, None, data_format)))
         outputs = keras_conv2d(features, kernel)[:, 0, 0, :]
         problem = array_difference(outputs, expected)
         if problem is None:
@@ -232,6 +235,10 @@ def check_fully_convolutional(function, models, larger_inputs=0, structure=False
     """
     name = _function_name(function)
     rng = _default_rng(seed)
+    # Every model converted in one round trip to the student's kernel (grading); each reply is taken, in order,
+    # when the check of its model calls the function, after the model's outputs and weights are noted.
+    if getattr(function, "runs_in_kernel", False) is True:
+        function.prefetch([(model,) for model in models])
     failures = []
     for number, model in enumerate(models, start=1):
         try:
@@ -324,3 +331,12 @@ def check_rejects_classifier(function, model, layer_name, reason):
         f"{name} returned {type(result).__name__} for a model with {reason}; it should raise ValueError naming "
         f"the layer {layer.name!r} ({describe_classifier(model)})"
     )
+
+
+def check_rejects_classifiers(function, unconvertible):
+    """:func:`check_rejects_classifier` for every ``(model, layer_name, reason)`` of ``unconvertible``, the models
+    sent to the student's kernel in one round trip (grading)."""
+    if getattr(function, "runs_in_kernel", False) is True:
+        function.prefetch([(model,) for model, _, _ in unconvertible])
+    for model, layer_name, reason in unconvertible:
+        check_rejects_classifier(function, model, layer_name, reason)
