@@ -13,6 +13,7 @@
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -119,15 +120,16 @@ class CpuMeter:
 
 def bench_autograde(repeat, rows, assignments=None):
     """Per assignment: the release (``generate_assignment``, which also computes the Keras references of the
-    hidden tests), one solution notebook alone (a new nbgrader process), then four more in one process, as in a
-    class: wall and CPU seconds per notebook (kernels included, :class:`CpuMeter`), the first one's too."""
+    hidden tests), one solution notebook alone (a new nbgrader process), then four more as in a class, one worker
+    per core: wall and CPU seconds per notebook (kernels included, :class:`CpuMeter`), the first one's too,
+    notebooks per minute, and the largest peak memory of one student's grading process (its cgroup's)."""
     meter = CpuMeter()
     print(f"CPU counted by: {meter.source}", flush=True)
     try:
         for assignment in sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()):
             if assignments and not any(assignment.startswith(prefix) for prefix in assignments):
                 continue
-            release, cold, cold_cpu, warm, cpu = [], [], [], [], []
+            release, cold, cold_cpu, warm, cpu, peak = [], [], [], [], [], []
             for _ in range(repeat):
                 with tempfile.TemporaryDirectory() as folder:
                     students = [f"student{k}" for k in range(5)]
@@ -137,16 +139,27 @@ def bench_autograde(repeat, rows, assignments=None):
                     cold.append(time.perf_counter() - start)
                     cold_cpu.append(meter.seconds() - spent)
                     start, spent = time.perf_counter(), meter.seconds()
-                    grading.autograde(course, assignment, students[1:])
+                    grading.autograde(course, assignment, students[1:], workers=os.cpu_count() or 1)
                     warm.append((time.perf_counter() - start) / 4)
                     cpu.append((meter.seconds() - spent) / 4)
+                    peak.append(_largest_grading_peak(course, assignment))
             rows.append((f"release {assignment} (references included)", statistics.median(release), "s"))
             rows.append((f"autograde {assignment}: first notebook, alone", statistics.median(cold), "s"))
             rows.append((f"autograde {assignment}: CPU of the first notebook, alone", statistics.median(cold_cpu), "s"))
             rows.append((f"autograde {assignment}: per notebook in a class", statistics.median(warm), "s"))
             rows.append((f"autograde {assignment}: CPU per notebook in a class", statistics.median(cpu), "s"))
+            rows.append((f"autograde {assignment}: notebooks per minute, one worker per core",
+                         60 / statistics.median(warm), "notebooks/min"))
+            rows.append((f"autograde {assignment}: grading process's peak memory per student (largest)",
+                         statistics.median(peak), "MB"))
     finally:
         meter.close()
+
+
+def _largest_grading_peak(course, assignment):
+    """The largest peak memory of one student's grading process (convcourse.grader.contained), in MB."""
+    costs = Path(course) / ".grading" / "costs" / f"{assignment}.jsonl"
+    return max((json.loads(line)["peak_memory_mb"] or 0.0) for line in costs.read_text().splitlines())
 
 
 def bench_throughput(repeat, rows, class_size):
