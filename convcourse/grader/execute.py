@@ -346,18 +346,22 @@ class TrustedExecute(ResilientExecute):
         elif self._handwritten_broken is not None:
             km, kc = self._handwritten
             self._handwritten_broken = None
-            await km.restart_kernel(now=True)
-            await kc.wait_for_ready(timeout=self.startup_timeout)
+            try:
+                await km.restart_kernel(now=True)
+                await kc.wait_for_ready(timeout=self.startup_timeout)
+            except Exception as error:  # noqa: BLE001 (as above: its calls fail, saying why)
+                self._handwritten_unavailable = f"the NumPy-only kernel could not be restarted ({error})"
+                raise KernelCallFailed(self._handwritten_unavailable) from None
             async with self._in_handwritten_kernel():
                 for source in self._handwritten_sources:
                     await self._run_here(source)
 
     async def _run_in_handwritten(self, source):
         """Run a cell's source in the NumPy-only kernel too; its outputs are dropped (the student's kernel's count)."""
-        self._handwritten_sources.append(source)
         with contextlib.suppress(KernelCallFailed):  # it did not start: the calls of hand-written functions say so
             async with self._in_handwritten_kernel():
                 await self._run_here(source)
+        self._handwritten_sources.append(source)
 
     async def _run_here(self, source):
         if self._broken is not None:
