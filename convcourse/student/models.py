@@ -173,3 +173,23 @@ def check_fully_convolutional_example(function, model, larger):
     if worst > 1e-3 * max(1.0, float(_abs(expected).max())):
         raise AssertionError(f"on a batch of shape {larger.shape} the score map differs from the original model run "
                              f"on each window by up to {worst:.4g}")
+
+
+def warn_if_below_required_accuracy(build_digits_cnn):
+    """05's self-check: train ``build_digits_cnn()`` exactly as the hidden test does
+    (:func:`convcourse.student.digits.train_as_contract`) and print a warning when its test accuracy is below what
+    the hidden test asks. Prints nothing otherwise. When graded, the hidden test itself measures the accuracy, so
+    nothing is trained here."""
+    from convcourse.student import digits
+
+    if getattr(build_digits_cnn, "runs_in_kernel", False) is True:
+        return None
+    accuracy = digits.train_as_contract(build_digits_cnn)[2]
+    if accuracy < digits.REQUIRED_ACCURACY:
+        backend = _keras.backend.backend()
+        note = ("" if backend == "tensorflow" else
+                f" (measured here on Keras' {backend} backend; the grader trains on TensorFlow, which may differ a "
+                "little)")
+        print(f"Warning: trained as the hidden test trains it, this model reaches {accuracy:.4f} test accuracy{note}; "
+              f"the hidden test asks for at least {digits.REQUIRED_ACCURACY}, so as it is it would lose that test's "
+              "points. Try more filters, another optimizer or learning rate.")
