@@ -21,7 +21,7 @@ TEMPLATE_NAME = "feedback-page"
 TEMPLATE_FOLDER = str(Path(__file__).parent / "templates")
 
 
-HIDDEN_NOTICE = "# (hidden tests: their results are shown below, their code is not)"
+HIDDEN_NOTICE = "# (hidden tests: their code is not shown; this cell's score is their result)"
 
 
 class HideHiddenTests(NbGraderPreprocessor):
