@@ -55,6 +55,11 @@ packages = ["convcourse", "convcourse.student"]
 
 [tool.setuptools.package-data]
 "convcourse.student" = ["*.npz"]
+
+# Into the environment's etc/ipython/: the kernel logs errors only. ipykernel 7 warns "Kernel is running over TCP
+# without encryption" at every start, in the terminal that runs JupyterLab (a local kernel on a local machine).
+[tool.setuptools.data-files]
+"etc/ipython" = ["convcourse/student/ipython_kernel_config.json"]
 """
 
 
@@ -71,7 +76,7 @@ def wheel_name(root=REPO_ROOT):
 def _student_sources(root):
     package = Path(root) / "convcourse"
     return [package / "__init__.py"] + sorted(
-        p for p in (package / "student").rglob("*") if p.suffix in (".py", ".npz") and "__pycache__" not in p.parts
+        p for p in (package / "student").rglob("*") if p.suffix in (".py", ".npz", ".json") and "__pycache__" not in p.parts
     )
 
 
