@@ -88,7 +88,7 @@ def _kit_venv(kit, tmp_path_factory, name, requirements):
           *arguments], cwd=kit, env=_clean_environment(venv), timeout=1800)
     seconds = time.perf_counter() - started
     _record(f"venv {name} ({' + '.join(requirements)})", seconds)
-    _record(f"venv {name} on disk (MB)", _megabytes_on_disk(venv))
+    _record(f"venv {name} on disk", _megabytes_on_disk(venv), unit="MB")
     return venv
 
 
@@ -106,13 +106,13 @@ def keras_venv(kit, tmp_path_factory):
     return _kit_venv(kit, tmp_path_factory, "kit-venv-keras", ["requirements.txt", "requirements-keras.txt"])
 
 
-def _record(what, seconds):
+def _record(what, seconds, unit="s"):
     ARTEFACTS.mkdir(exist_ok=True)
     timings = ARTEFACTS / "student-kit-timings.json"
     data = json.loads(timings.read_text()) if timings.exists() else {}
     data[what] = round(seconds, 2)
     timings.write_text(json.dumps(data, indent=1))
-    print(f"\n[student kit] {what}: {seconds:.2f} s", file=sys.__stderr__)
+    print(f"\n[student kit] {what}: {seconds:.2f} {unit}", file=sys.__stderr__)
 
 
 def _execute(venv, notebook, folder):
@@ -401,3 +401,31 @@ def test_05_self_check_warns_below_the_hidden_tests_accuracy(kit, keras_venv, tm
     printed = _printed(executed, "test_build_digits_cnn_structure")
     assert printed.startswith("Warning: trained as the hidden test trains it, this model reaches"), printed
     assert "the hidden test asks for at least 0.95" in printed
+
+
+@pytest.fixture(scope="module")
+def jax_venv(kit, tmp_path_factory):
+    """The kit's Keras as CPython 3.14 gets it (Keras on JAX: TensorFlow has no wheel there), on this Python:
+    requirements-keras.txt's lines whose markers hold for Python 3.14 on this platform, markers evaluated by
+    ``packaging`` for that target."""
+    from packaging.markers import Marker, default_environment
+
+    target = dict(default_environment(), python_version="3.14", python_full_version="3.14.0")
+    lines = []
+    for line in (kit / "requirements-keras.txt").read_text().splitlines():
+        requirement, _, marker = line.partition(";")
+        if requirement.strip() and not requirement.startswith("#") and (not marker or Marker(marker).evaluate(target)):
+            lines.append(requirement.strip())
+    assert any(line.startswith("jax==") for line in lines) and not any(line.startswith("tensorflow") for line in lines)
+    (kit / "requirements-keras-py314.txt").write_text("\n".join(lines) + "\n")
+    try:
+        return _kit_venv(kit, tmp_path_factory, "kit-venv-jax", ["requirements.txt", "requirements-keras-py314.txt"])
+    finally:
+        (kit / "requirements-keras-py314.txt").unlink()
+
+
+@pytest.mark.parametrize("assignment", WITH_KERAS)
+def test_keras_exercise_runs_on_jax_where_tensorflow_has_no_wheel(kit, jax_venv, assignment, tmp_path):
+    """The setup cell picks JAX by itself (no KERAS_BACKEND set), and every visible check passes there too."""
+    probe = _run_exercise(kit, jax_venv, assignment, tmp_path)
+    assert "jax" in probe["modules"] and "tensorflow" not in probe["modules"], probe["modules"]
