@@ -154,7 +154,10 @@ def check_fully_convolutional_example(function, model, larger):
     if dense:
         raise AssertionError(f"the returned model still has Dense layers {dense}: replace each by a Conv2D")
     got = _run(converted, x, f"a batch of shape {x.shape}")
-    if got.shape != (2, 1, 1, before.shape[-1]) or float(_abs(got.reshape(before.shape) - before).max()) > 1e-4:
+    # Relative to the scores' size: float32 convolutions and matrix products round differently (JAX more than
+    # TensorFlow), and the chapter's scores are in the thousands.
+    tolerance = 1e-4 * max(1.0, float(_abs(before).max()))
+    if got.shape != (2, 1, 1, before.shape[-1]) or float(_abs(got.reshape(before.shape) - before).max()) > tolerance:
         raise AssertionError(f"on {height}x{width} images the returned model gives shape {got.shape}; the original's "
                              f"scores {before.shape} reshaped to (2, 1, 1, {before.shape[-1]}) were expected")
     stride_rows, stride_cols = _total_stride(model)
