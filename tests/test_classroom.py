@@ -113,7 +113,7 @@ def graded_class(tmp_path_factory):
     for path in sorted(FORGERS.glob("*.py")):
         students[f"forger-{path.stem.replace('_', '-')}"] = _forger(release, path.read_text())
     students["scripts"] = _with_scripts(release)
-    students[sample_feedback.STUDENT] = _with(release, "corr2d", sample_feedback.FLIPPED_KERNEL)
+    students[sample_feedback.STUDENT] = grading.student_notebook(release, sample_feedback.SAMPLE_ANSWERS)
     students["sleeper"] = _sleeper(release)
     for student, notebook in students.items():
         grading.submit(course, ASSIGNMENT, student, notebook)

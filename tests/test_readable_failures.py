@@ -55,7 +55,12 @@ def test_a_failing_check_shows_the_message_and_only_the_students_frames():
 
 @pytest.mark.slow
 def test_the_students_own_frames_stay():
+    """An exception in the student's code: its own frame and line stay (as the cause), and the message read last
+    names the worked example, its shapes and their layout (issue 21, problem 8)."""
     error, text = _traceback(RAISING_CELL)
-    assert error.ename == "ValueError"
+    assert error.ename == "AssertionError"
+    assert error.evalue.startswith("corr2d raised ValueError on this worked example: "
+                                   "corr2d(image of shape (3, 3), kernel of shape (2, 2)). Here image (3, 3) is (H, W)")
+    assert "student bug on line two" in error.evalue
     assert 'raise ValueError("student bug on line two")' in text
     assert "student/checks.py" not in text and "call_graded" not in text, text

@@ -102,10 +102,15 @@ def check_each(function, cases, expected_values, judge, mistakes=None):
 def _summary(name, cases, failures, mistakes):
     shown = failures[:MAX_SHOWN]
     causes = [_diagnose(actual, case, mistakes) if returned else None for _, case, _, actual, returned in shown]
-    return failure_summary(name, len(cases), [
+    summary = failure_summary(name, len(cases), [
         (f"configuration {number} of {len(cases)}: {name}({case.describe()})", problem, cause)
         for (number, case, problem, _, _), cause in zip(shown, causes)
     ], len(failures))
+    # The smallest failing configuration, exactly, so that a student can run it again in a cell of their own.
+    number, case = min(((number, case) for number, case, *_ in failures),
+                        key=lambda item: sum(a.size for a in item[1].arrays()))
+    code = case.as_code(name)
+    return summary if code is None else f"{summary}\nTo run configuration {number} again: {code}"
 
 
 def failure_summary(name, total, shown, failed, unit="configurations"):

@@ -26,7 +26,7 @@ TEMPLATE_NAME = "feedback-page"
 TEMPLATE_FOLDER = str(Path(__file__).parent / "templates")
 
 
-HIDDEN_NOTICE = "# (hidden tests: their results are shown below, their code is not)"
+HIDDEN_NOTICE = "# (hidden tests: their code is not shown; this cell's score is their result)"
 
 # Representations of a result or a display that are text, cut as text; any other one (HTML, SVG, JSON, ...) is
 # kept whole or dropped, since a cut one would be broken markup.

@@ -1,6 +1,6 @@
 """The student part as a wheel, and the kernel runtimes built from it: one environment for students and graders.
 
-:func:`build_student_wheel` packs ``convcourse/__init__.py`` and ``convcourse/student/`` alone (nothing of the
+:func:`build_student_wheel` packs ``convcourse/__init__.py`` and ``convcourse/student/`` alone (its code and the digits data of 05's self-check) (nothing of the
 grader, the assignments or the book) into ``convcourse_student-<version>-py3-none-any.whl``: the wheel of the
 student kit. :func:`ensure_runtime` makes the virtual environment the exercises' kernels run in, from the very
 requirement files the kit ships (``kit/requirements-kernel.txt``, plus ``kit/requirements-keras.txt`` for
@@ -52,6 +52,14 @@ dependencies = ["numpy"]
 
 [tool.setuptools]
 packages = ["convcourse", "convcourse.student"]
+
+[tool.setuptools.package-data]
+"convcourse.student" = ["*.npz"]
+
+# Into the environment's etc/ipython/: the kernel logs errors only. ipykernel 7 warns "Kernel is running over TCP
+# without encryption" at every start, in the terminal that runs JupyterLab (a local kernel on a local machine).
+[tool.setuptools.data-files]
+"etc/ipython" = ["convcourse/student/ipython_kernel_config.json"]
 """
 
 
@@ -68,7 +76,7 @@ def wheel_name(root=REPO_ROOT):
 def _student_sources(root):
     package = Path(root) / "convcourse"
     return [package / "__init__.py"] + sorted(
-        p for p in (package / "student").rglob("*.py") if "__pycache__" not in p.parts
+        p for p in (package / "student").rglob("*") if p.suffix in (".py", ".npz", ".json") and "__pycache__" not in p.parts
     )
 
 

@@ -1,12 +1,16 @@
-"""The sample feedback page of the book: a real submission with one plausible mistake, graded by the real flow.
+"""The sample feedback page of the book: a submission in which no function is a correct answer, graded by the
+real flow.
 
     python -m convcourse.grader.sample_feedback kit/feedback-example.html
 
-Assignment 01 is answered with the solution's functions except ``corr2d``, which turns the kernel by 180 degrees
-(a true convolution, the most common mistake of the course). The notebook is autograded in a throw-away course
-folder and its feedback page — exactly what the student would receive — is written to OUTPUT. ``make
-feedback-example`` regenerates it; the book links it from its home page and the class test
-(``tests/test_classroom.py``) checks that its messages are what grading gives today.
+Assignment 01 is answered with three typical mistakes, one per function, so that the page shows what failed
+checks say (a named mistake, a wrong shape, a wrong count) and gives no working answer away: ``corr2d`` turns the
+kernel by 180 degrees (a true convolution, the most common mistake of the course), ``conv2d`` slides its window
+one position too far, and ``conv_params`` leaves the input channels out. The code carries no comment that points
+at its mistake. The notebook is autograded in a throw-away course folder and its feedback page — exactly what the
+student would receive — is written to OUTPUT. ``make feedback-example`` regenerates it; the book links it from
+its home page and the class test (``tests/test_classroom.py``) checks that its messages are what grading gives
+today.
 """
 
 import shutil
@@ -18,7 +22,9 @@ from convcourse.grader import grading
 
 ASSIGNMENT = "01_cross_correlation"
 STUDENT = "sample-student"
-FLIPPED_KERNEL = '''def corr2d(image, kernel):
+# One typical mistake per function; a student reading the page sees the mistake named, never a correct answer.
+SAMPLE_ANSWERS = {
+    "corr2d": '''def corr2d(image, kernel):
     """Valid, stride-1 cross-correlation of ``image (H, W)`` with ``kernel (kh, kw)``."""
     image = np.asarray(image, dtype=float)
     kernel = np.asarray(kernel, dtype=float)
@@ -26,14 +32,39 @@ FLIPPED_KERNEL = '''def corr2d(image, kernel):
         raise ValueError(f"image and kernel must be 2-D, got {image.shape} and {kernel.shape}")
     if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
         raise ValueError(f"kernel of shape {kernel.shape} does not fit in image of shape {image.shape}")
-    kernel = kernel[::-1, ::-1]  # turning the kernel around: the mistake
     kh, kw = kernel.shape
     out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+            for a in range(kh):
+                for b in range(kw):
+                    out[i, j] += image[i + a, j + b] * kernel[kh - 1 - a, kw - 1 - b]
     return out
-'''
+''',
+    "conv2d": '''def conv2d(x, kernel, bias=None):
+    """Valid, stride-1 Conv2D of ``x (N, H, W, C_in)`` with ``kernel (kh, kw, C_in, C_out)``."""
+    x, kernel = np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)
+    if x.ndim != 4 or kernel.ndim != 4 or kernel.shape[2] != x.shape[3]:
+        raise ValueError(f"x must be (N, H, W, C) and kernel (kh, kw, C, F) with the same C: {x.shape}, {kernel.shape}")
+    if kernel.shape[0] > x.shape[1] or kernel.shape[1] > x.shape[2]:
+        raise ValueError(f"kernel of shape {kernel.shape} does not fit in x of shape {x.shape}")
+    if bias is not None and np.shape(bias) != (kernel.shape[3],):
+        raise ValueError(f"bias must have shape ({kernel.shape[3]},), got {np.shape(bias)}")
+    kh, kw = kernel.shape[:2]
+    padded = np.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
+    out = np.einsum("nhwcab,abcf->nhwf", windows, kernel)
+    return out if bias is None else out + bias
+''',
+    "conv_params": '''def conv_params(kernel_size, in_channels, filters, use_bias=True):
+    """The number of trainable parameters of a Conv2D layer."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    for name, value in (("kernel_size", kh), ("kernel_size", kw), ("in_channels", in_channels), ("filters", filters)):
+        if value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+    return kh * kw * filters + (filters if use_bias else 0)
+''',
+}
 
 
 def write_sample_feedback(output, repo_root=grading.REPO_ROOT):
@@ -42,7 +73,10 @@ def write_sample_feedback(output, repo_root=grading.REPO_ROOT):
         course = grading.prepare_course(folder, [ASSIGNMENT], repo_root)
         release = grading.generate_assignment(course, ASSIGNMENT)
         answers = grading.solution_answers(Path(repo_root) / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-        answers["corr2d"] = FLIPPED_KERNEL
+        if set(answers) != set(SAMPLE_ANSWERS):
+            raise RuntimeError(f"the sample answers {sorted(SAMPLE_ANSWERS)} must be exactly {ASSIGNMENT}'s "
+                               f"answer cells {sorted(answers)}: the page must show no correct answer")
+        answers = dict(SAMPLE_ANSWERS)
         grading.submit(course, ASSIGNMENT, STUDENT, grading.student_notebook(release, answers))
         grading.autograde(course, ASSIGNMENT, [STUDENT])
         grading.nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")

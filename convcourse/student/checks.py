@@ -98,14 +98,22 @@ def call_graded(function, case):
     # In grading, the function runs in the student's kernel, which applies the guard itself (the grader's own
     # code, proxy included, would trip it here).
     guard = _no_guard() if getattr(function, "runs_in_kernel", False) is True else hand_written(name)
+    # Described before the call: while the guard watches, the course's own code (Case.describe) is refused too.
+    described = case.describe()
     with warnings.catch_warnings(), _np.errstate(all="ignore"), guard as watch:
         warnings.simplefilter("ignore")
         try:
             result = function(*args)
         except ForbiddenCallError as error:
-            raise AssertionError(f"{error}\n(configuration: {case.describe()})") from None
+            failed = error
+        else:
+            failed = None
+    # Messages are made after the guard: inside it the course's own code would be refused too.
+    # The refusal is the message's last line, the one a student reads first.
     if watch.violations:
-        raise AssertionError(f"{watch.violations[0]}\n(configuration: {case.describe()})")
+        raise AssertionError(f"(configuration: {described})\n{watch.violations[0]}")
+    if failed is not None:
+        raise AssertionError(f"(configuration: {described})\n{failed}")
     for arg_name, before, after in zip(case.names, originals, args):
         if type(before) is _ndarray and not _same_array(before, after):
             raise AssertionError(
@@ -114,6 +122,25 @@ def call_graded(function, case):
                 f"(configuration: {case.describe()})"
             )
     return result
+
+
+def _layout(value):
+    """What each axis of an example's array means, by its number of axes."""
+    return {4: "(N, H, W, C): sample, row, column, channel (channels-last)",
+            3: "(N, L, C): sample, position, channel (channels-last)",
+            2: "(H, W): rows, columns"}.get(value.ndim)
+
+
+def _own_error(name, error, case, described):
+    """The message for an exception raised by the student's own code on a worked example: which example, the
+    shapes and layout of its arrays, and the original error (whose traceback, with the student's line, is shown
+    above it)."""
+    layouts = [f"{arg_name} {value.shape} is {_layout(value)}" for arg_name, value in zip(case.names, case.args)
+               if type(value) is _ndarray and _layout(value) is not None and arg_name in ("x", "image", "grad_output")]
+    layout = f" Here {'; '.join(layouts)}." if layouts else ""
+    return (f"{name} raised {type(error).__name__} on this worked example: {name}({described}).{layout} "
+            f"The error ({type(error).__name__}: {str(error)[:500]}) comes from your code, in the lines shown "
+            "above: check the axes it indexes against these shapes.")
 
 
 def _shape_hint(actual_shape, expected_shape):
@@ -141,8 +168,9 @@ def _worst_index(actual, expected):
     return tuple(int(i) for i in _unravel_index(int(_argmax(excess)), actual.shape))
 
 
-def array_difference(actual, expected):
-    """Why ``actual`` is not ``expected`` (a sentence), or ``None`` when it matches within tolerance."""
+def array_difference(actual, expected, hint=True):
+    """Why ``actual`` is not ``expected`` (a sentence), or ``None`` when it matches within tolerance; ``hint=False``
+    leaves out the guess at a wrong shape's cause (when a named mistake explains it)."""
     __tracebackhide__ = True
     if type(actual) is not _ndarray:
         kind = type(actual)
@@ -153,7 +181,7 @@ def array_difference(actual, expected):
     if actual.dtype.kind != "f":
         return f"it returned an array of dtype {actual.dtype}; return floats"
     if actual.shape != expected.shape:
-        hint = _shape_hint(actual.shape, expected.shape)
+        hint = _shape_hint(actual.shape, expected.shape) if hint else None
         return f"it returned shape {actual.shape}, Keras gives {expected.shape}" + (f" — likely {hint}" if hint else "")
     if actual.size == 0:
         return None
@@ -258,6 +286,74 @@ def diagnosis(actual, mistakes):
     return ""
 
 
+def _call_example(function, case):
+    """``call_graded`` for a visible check: an exception raised by the student's own code is reported as an
+    ``AssertionError`` that names the worked example, its shapes and their layout (the student's traceback stays
+    above it, as its cause). An unwritten answer (``NotImplementedError``), a failed check and a grading kernel
+    that cannot answer pass through unchanged."""
+    __tracebackhide__ = True
+    try:
+        return call_graded(function, case)
+    except (AssertionError, NotImplementedError):
+        raise
+    except Exception as error:  # noqa: BLE001 (the student's own code failed: say on which example)
+        if any(kind.__name__ == "KernelCallFailed" for kind in type(error).__mro__):
+            raise
+        raise AssertionError(_own_error(_function_name(function), error, case, case.describe())) from error
+
+
+# The graded functions whose visible check failed last, by name: the function object that failed.
+_FAILED = {}
+
+
+def _names_used(code, depth=0):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if type(const) is types.CodeType and depth < 8:
+            names |= _names_used(const, depth + 1)
+    return names
+
+
+def _failing_helpers(function):
+    """The graded functions ``function`` calls whose own visible check failed (the same function objects, not
+    redefined since), in order of name."""
+    code, namespace = getattr(function, "__code__", None), getattr(function, "__globals__", None)
+    if code is None or namespace is None:
+        return []
+    name = _function_name(function)
+    return sorted(other for other in _names_used(code) if other != name and other in _FAILED
+                  and namespace.get(other) is _FAILED[other])
+
+
+def _remembering_failures(check):
+    """``check`` that remembers a failed function and, when the function calls another graded function whose own
+    visible check failed, ends its message with "fix that one first": no correct helper ships with the exercise,
+    so a wrong helper fails every check that uses it."""
+
+    def checked(function, *args, **kwargs):
+        __tracebackhide__ = True
+        try:
+            result = check(function, *args, **kwargs)
+        except AssertionError as failure:
+            name = _function_name(function)
+            if getattr(function, "__code__", None) is not None:
+                _FAILED[name] = function
+            helpers = _failing_helpers(function)
+            if not helpers:
+                raise
+            listed = " and ".join(helpers)
+            one = "that one" if len(helpers) == 1 else "those"
+            raise AssertionError(
+                f"{failure}\n\n{name} calls {listed}, whose own visible check above fails too: fix {one} first "
+                f"(this check may well pass once {listed} {'is' if len(helpers) == 1 else 'are'} right)."
+            ) from failure.__cause__
+        _FAILED.pop(_function_name(function), None)
+        return result
+
+    checked.__name__, checked.__qualname__, checked.__doc__ = check.__name__, check.__qualname__, check.__doc__
+    return checked
+
+
 def check_example(function, names, args, expected, mistakes=None):
     """The visible tests' check: ``function(*args)`` on one small worked example must give ``expected``.
 
@@ -268,7 +364,7 @@ def check_example(function, names, args, expected, mistakes=None):
     __tracebackhide__ = True
     case = Case(tuple(names), tuple(args))
     name = _function_name(function)
-    actual = call_graded(function, case)
+    actual = _call_example(function, case)
     if same_result(actual, expected):
         return
     call = f"{name}({case.describe()})"
@@ -283,7 +379,7 @@ def check_example(function, names, args, expected, mistakes=None):
         note = "" if right_kind else f" (return {kind})"
         raise AssertionError(f"{call} returned {actual!r}{note}, expected {wanted!r}.{named}")
     expected = _asarray(expected, dtype=_float64)
-    problem = array_difference(actual, expected).replace("Keras gives", "expected")
+    problem = array_difference(actual, expected, hint=not named).replace("Keras gives", "expected")
     raise AssertionError(f"{call}: {problem}.{named}\n\n{_comparison(actual, expected)}")
 
 
@@ -295,7 +391,7 @@ def check_example_parts(function, names, args, expected, parts, mistakes=None):
     __tracebackhide__ = True
     case = Case(tuple(names), tuple(args))
     name = _function_name(function)
-    actual = call_graded(function, case)
+    actual = _call_example(function, case)
     call = f"{name}({case.describe()})"
     if type(actual) not in (tuple, list) or len(actual) != len(parts):
         raise AssertionError(f"{call} returned {type(actual).__name__}"
@@ -303,15 +399,19 @@ def check_example_parts(function, names, args, expected, parts, mistakes=None):
                              f"return the tuple ({', '.join(parts)})")
     for index, part in enumerate(parts):
         wanted = _asarray(expected[index], dtype=_float64)
-        problem = array_difference(actual[index], wanted)
-        if problem is None:
+        if array_difference(actual[index], wanted) is None:
             continue
         named = diagnosis(actual[index], {description: values[index]
                                           for description, values in (mistakes or {}).items()})
+        problem = array_difference(actual[index], wanted, hint=not named)
         named = f"\n{named}" if named else ""
         raise AssertionError(f"{call}: {part} (element {index} of the returned tuple) is wrong: "
                              f"{problem.replace('Keras gives', 'expected')}.{named}\n\n"
                              f"{_comparison(actual[index], wanted)}")
+
+
+check_example = _remembering_failures(check_example)
+check_example_parts = _remembering_failures(check_example_parts)
 
 
 def _show_without_hidden_frames(shell, etype, value, tb, tb_offset=None):

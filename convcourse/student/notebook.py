@@ -64,26 +64,56 @@ class _StyleOnImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+class KerasNotInstalledError(ModuleNotFoundError):
+    """Keras (or a backend for it) is missing: the student has not installed ``requirements-keras.txt`` yet."""
+
+
+KERAS_MISSING = (
+    "this exercise needs Keras, which is not installed in this environment ({missing} is missing). Install it as "
+    "START-HERE.md says at the end of step 1: in the terminal, with the course's environment active and in the "
+    "kit's folder, run  python -m pip install -r requirements.txt -r requirements-keras.txt  then restart the "
+    "kernel (Kernel -> Restart Kernel) and run this cell again."
+)
+
+
+def keras_backend():
+    """The Keras backend the kit installed here: ``"tensorflow"`` where TensorFlow has a wheel, ``"jax"`` where
+    the kit installs JAX instead (CPython 3.14); ``KERAS_BACKEND``, when set, wins."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    for backend in ("tensorflow", "jax"):
+        if importlib.util.find_spec(backend) is not None:
+            return backend
+    return None
+
+
 def _setup_keras(seed):
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ["TF_DETERMINISTIC_OPS"] = "1"
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    backend = keras_backend()
+    if backend is None or importlib.util.find_spec("keras") is None:
+        missing = "keras" if importlib.util.find_spec("keras") is None else "TensorFlow (or JAX)"
+        __tracebackhide__ = True
+        raise KerasNotInstalledError(KERAS_MISSING.format(missing=missing)) from None
+    os.environ["KERAS_BACKEND"] = backend
     # Keras' advice (e.g. "prefer an Input object") goes to stderr, where nbgrader would fail a test cell.
     warnings.filterwarnings("ignore", category=UserWarning, module="keras")
     logging.getLogger("absl").setLevel(logging.ERROR)
 
     import keras
-    import tensorflow as tf
 
-    # One thread per op: float sums then always happen in the same order, so
-    # trained weights and printed numbers are identical from run to run.
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # TensorFlow already started in this process; its threads stay as they are.
-    tf.config.experimental.enable_op_determinism()
-    tf.get_logger().setLevel(logging.ERROR)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        # One thread per op: float sums then always happen in the same order, so
+        # trained weights and printed numbers are identical from run to run.
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass  # TensorFlow already started in this process; its threads stay as they are.
+        tf.config.experimental.enable_op_determinism()
+        tf.get_logger().setLevel(logging.ERROR)
     keras.utils.set_random_seed(seed)

@@ -66,7 +66,8 @@ def numpy_conv2d_backward(x, kernel, grad_output, strides=1, padding="valid", di
     (in ``grad_x`` and ``grad_kernel``); ``top_heavy`` splits ``'same'`` padding ceil-first; ``ignore_dilation``
     uses the kernel undilated; ``rotate_grad_kernel`` turns ``grad_kernel`` by 180 degrees;
     ``swap_grad_kernel_channels`` returns it as ``(kh, kw, C_out, C_in)``; ``bias_reduction`` is ``'sum'``,
-    ``'batch_mean'`` (averaged over the batch) or ``'position_mean'`` (averaged over positions).
+    ``'batch_mean'`` (averaged over the batch), ``'position_mean'`` (averaged over positions) or ``'positions_only'``
+    (summed over the positions but not the batch: shape ``(N, C_out)``).
     """
     x, kernel = np.asarray(x, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
     grad_output = np.asarray(grad_output, dtype=np.float64)
@@ -101,6 +102,7 @@ def numpy_conv2d_backward(x, kernel, grad_output, strides=1, padding="valid", di
         "sum": lambda g: g.sum(axis=(0, 1, 2)),
         "batch_mean": lambda g: g.sum(axis=(1, 2)).mean(axis=0),
         "position_mean": lambda g: g.sum(axis=0).mean(axis=(0, 1)),
+        "positions_only": lambda g: g.sum(axis=(1, 2)),
     }[bias_reduction](grad_output)
     return grad_x, grad_kernel, grad_bias
 
@@ -203,6 +205,9 @@ def conv2d_backward_mistakes():
         "the bias gradient is averaged over the batch instead of summed": when(always, bias_reduction="batch_mean"),
         "the bias gradient is averaged over the output positions instead of summed":
             when(always, bias_reduction="position_mean"),
+        "the bias gradient is summed over the output positions but not over the batch (every sample of the batch "
+        "used the same bias, so their gradients add up: sum over N, H and W)":
+            when(always, bias_reduction="positions_only"),
     }
 
 
