@@ -171,14 +171,20 @@ def gradebook_url(course_root):
 def scores(course_root, assignment, students=None):
     """``{student: {grade_id: (score, max_score)}}`` for every graded test cell of ``students`` (default: all),
     read from the gradebook."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
+
+    def submission_of(gradebook, student):
+        try:
+            return [gradebook.find_submission(assignment, student)]
+        except MissingEntry:
+            return []
 
     results = {}
     with Gradebook(gradebook_url(course_root)) as gradebook:
         if students is None:
             found = gradebook.assignment_submissions(assignment)
         else:
-            found = [gradebook.find_submission(assignment, student) for student in students]
+            found = [entry for student in students for entry in submission_of(gradebook, student)]
         for submission in found:
             grades = {}
             for notebook in submission.notebooks:

@@ -92,7 +92,7 @@ def grade_here(submission):
         if not grading.autograded_path(course, assignment, student).exists():
             raise RuntimeError(f"nbgrader could not grade the notebook:\n{log[-3000:]}")
         incidents, _ = classroom._incidents(course, assignment, student)
-        grading.nbgrader(course, "generate_feedback", assignment, f"--student={student}", "--force")
+        _generate_feedback(course, assignment, student)
         cells = grading.scores(course, assignment, [student]).get(student, {})
         page = course / ".grading" / "feedback" / student / assignment / f"{assignment}.html"
         return {
@@ -105,6 +105,25 @@ def grade_here(submission):
         }
     finally:
         shutil.rmtree(course, ignore_errors=True)
+
+
+def _generate_feedback(course, assignment, student):
+    """nbgrader's ``generate_feedback`` for one student, with the course's configuration, in this process: no
+    student code runs there, and a second nbgrader process per task would cost seconds of imports."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    saved = dict(os.environ)
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        directory = CourseDirectory(config=config, assignment_id=assignment, student_id=student)
+        converter = GenerateFeedback(coursedir=directory, config=config)
+        converter.force = True
+        converter.start()
+    finally:  # the configuration file sets variables for its own grading folder
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _result(row, **extra):
