@@ -4,7 +4,7 @@
     python -m convcourse.grader.service watch --exchange ROOT                    # grade on submit, release feedback
     python -m convcourse.grader.service reconcile [--exchange ROOT] [--stale S] [--retry-failed]
     python -m convcourse.grader.service status [ASSIGNMENT]                      # queued, running, graded, failed
-    python -m convcourse.grader.service servers [--folder F]  # a private Redis + PostgreSQL on loopback, to try it
+    python -m convcourse.grader.service servers             # a private Redis + PostgreSQL on loopback, to try it
 """
 
 import argparse
@@ -38,19 +38,18 @@ def main(argv=None):
     shown = commands.add_parser("status", help="how many queued, running, graded, failed; why they failed")
     shown.add_argument("assignment", nargs="?")
     servers = commands.add_parser("servers", help="start a private Redis and PostgreSQL here, until Ctrl-C")
-    servers.add_argument("--folder", default=None)
     args = parser.parse_args(argv)
 
     if args.command == "servers":
         from convcourse.grader.service.servers import start_both
 
-        redis, postgres = start_both(args.folder)
+        redis, postgres = start_both()
         print(f'export {settings.VARIABLE}="{redis.url} {postgres.url}"  # Ctrl-C stops both', flush=True)
         try:
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
         finally:
-            redis.stop()
-            postgres.stop()
+            redis.remove()
+            postgres.remove()
         return
     _require_setting()
     if args.command == "worker":

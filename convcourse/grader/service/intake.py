@@ -114,16 +114,20 @@ def release(exchange_root, course_id=tasks.COURSE_ID):
 
 
 def reconcile(exchange_root=None, course_id=tasks.COURSE_ID, stale=None, retry_failed=False):
-    """Queue again what was submitted and not graded: exchange submissions never recorded, and recorded ones
-    queued or running for longer than ``stale`` seconds (default: the visibility timeout) — a lost message, a
-    worker that vanished. With ``retry_failed``, failed ones too. Returns the rows queued."""
+    """Queue again what was submitted and not graded: exchange submissions never recorded; submissions running
+    on a worker that no longer answers (a machine that died: the broker would redeliver them only after its
+    visibility timeout); submissions queued or running for longer than ``stale`` seconds (default: the
+    visibility timeout; a message lost with a broker that kept no copy). With ``retry_failed``, failed ones too.
+    A submission queued twice is still graded once (:mod:`.tasks`). Returns the rows queued again."""
     queued = scan_exchange(exchange_root, course_id) if exchange_root else []
     stale = float(os.environ.get("CONVCOURSE_VISIBILITY_TIMEOUT", 3600)) if stale is None else stale
     states = ("queued", "running", "failed") if retry_failed else ("queued", "running")
+    alive = tasks.live_workers()
     now = time.time()
     for row in store.rows(status=states):
         last = row["started_at"] if row["status"] == "running" else row["submitted_at"]
-        if row["status"] == "failed" or now - (last or 0) >= stale:
+        lost = row["status"] == "running" and row["worker"] not in alive
+        if row["status"] == "failed" or lost or now - (last or 0) >= stale:
             tasks.send(row)
             queued.append(row)
     return queued
@@ -132,9 +136,12 @@ def reconcile(exchange_root=None, course_id=tasks.COURSE_ID, stale=None, retry_f
 def watch(exchange_root, course_id=tasks.COURSE_ID, interval=2.0, stop=None):
     """Scan and release every ``interval`` seconds until ``stop()`` is true (forever by default)."""
     while not (stop and stop()):
-        for row in scan_exchange(exchange_root, course_id):
-            print(f"{row['student']} submitted {row['assignment']}: {row['status']}", flush=True)
-        released = release(exchange_root, course_id)
-        if released:
-            print(f"released {released} feedback pages", flush=True)
+        try:
+            for row in scan_exchange(exchange_root, course_id):
+                print(f"{row['student']} submitted {row['assignment']}: {row['status']}", flush=True)
+            released = release(exchange_root, course_id)
+            if released:
+                print(f"released {released} feedback pages", flush=True)
+        except Exception as error:  # the broker or the database is away longer than its retries: next round
+            print(f"watching paused: {type(error).__name__}: {error}", flush=True)
         time.sleep(interval)

@@ -79,9 +79,14 @@ class Redis:
         self.stop()
         return self.start()
 
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
 
 class PostgreSQL:
-    """A cluster in a fresh folder, trusting connections from loopback only, with a database ``gradebook``."""
+    """A cluster in a fresh folder, trusting connections from loopback only, with a database ``gradebook``. Its
+    folder must be reachable by ``postgres`` when run as root: a new one in the system's temporary folder is."""
 
     def __init__(self, folder=None, port=None):
         self.folder = Path(folder or tempfile.mkdtemp(prefix="convcourse-postgres-"))
@@ -95,11 +100,13 @@ class PostgreSQL:
     def _run(self, *command):
         owner = self.folder.stat().st_uid
         prefix = [] if os.getuid() == owner else ["runuser", "-u", pwd.getpwuid(owner).pw_name, "--"]
-        completed = subprocess.run(prefix + [str(self.bin / command[0]), *command[1:]], capture_output=True,
-                                   text=True)
-        if completed.returncode:
-            raise RuntimeError(f"{command[0]} failed: {completed.stdout}\n{completed.stderr}")
-        return completed
+        # Into a file, not a pipe: the server pg_ctl starts would keep a pipe open after pg_ctl is gone.
+        with tempfile.TemporaryFile("w+") as output:
+            completed = subprocess.run(prefix + [str(self.bin / command[0]), *command[1:]], stdout=output,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=120)
+            if completed.returncode:
+                output.seek(0)
+                raise RuntimeError(f"{command[0]} failed: {output.read()}")
 
     def start(self):
         data = self.folder / "data"
@@ -120,12 +127,20 @@ class PostgreSQL:
         self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
 
     def restart(self):
-        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "restart")
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-l", str(self.folder / "postgres.log"),
+                  "-w", "restart")
+
+    def remove(self):
+        if (self.folder / "data" / "postmaster.pid").exists():
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_both(folder=None):
-    """Start a Redis and a PostgreSQL under ``folder`` (a new temporary one by default); return both."""
-    base = Path(folder) if folder else None
-    redis = Redis(base / "redis" if base else None).start()
-    postgres = PostgreSQL(base / "postgres" if base else None).start()
-    return redis, postgres
+def start_both():
+    """Start a Redis and a PostgreSQL, each in a new temporary folder (:meth:`remove` stops and deletes them)."""
+    redis = Redis().start()
+    try:
+        return redis, PostgreSQL().start()
+    except BaseException:
+        redis.remove()
+        raise

@@ -41,13 +41,16 @@ app.conf.update(
     task_track_started=True, worker_send_task_events=True, task_send_sent_event=True,  # for Flower / events
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,  # a broker restart delays the workers, it does not stop them
+    task_publish_retry_policy={"max_retries": 60, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 5},
     task_default_queue="convcourse-grading",
 )
 if settings.configured():
     app.conf.update(
         broker_url=settings.broker_url(), result_backend=settings.broker_url(),
-        broker_transport_options={"visibility_timeout": int(os.environ.get("CONVCOURSE_VISIBILITY_TIMEOUT", 3600))},
-        result_backend_transport_options={"retry_policy": {"timeout": 300.0}},
+        broker_transport_options={
+            "visibility_timeout": int(os.environ.get("CONVCOURSE_VISIBILITY_TIMEOUT", 3600)),
+            "unacked_restore_interval": 10, "unacked_restore_throttle": 1,
+        },
     )
 
 
@@ -160,6 +163,12 @@ def grade_submission(self, submission):
     store.finish(submission["id"], graded["score"], graded["max_score"], graded["autograded"], graded["feedback"],
                  reason)
     return _result(store.get(submission["id"]))
+
+
+def live_workers(timeout=3.0):
+    """The names of the workers that answer a ping now."""
+    answers = app.control.ping(timeout=timeout) or []
+    return {name for answer in answers for name in answer}
 
 
 def send(row):
