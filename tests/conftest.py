@@ -86,7 +86,8 @@ def group_of(nodeid):
 # Measured with --durations: each takes minutes (the gradings of 04 and 05 train and convert Keras models, the class
 # waits out its hostile students' time limits, the browser test builds the book).
 _SLOW_FIRST = ["grading-04_fully_convolutional", "tests/test_classroom.py", "tests/test_browser.py",
-               "grading-05_cnn_in_practice", "grading-02_padding_and_stride", "tests/test_kernel_start_failure.py"]
+               "grading-05_cnn_in_practice", "grading-02_padding_and_stride", "tests/test_kernel_start_failure.py",
+               "tests/grader/test_service.py"]
 
 _GRADED = {}
 

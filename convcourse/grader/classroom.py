@@ -78,9 +78,9 @@ def collect_zip(course_root, assignment, archive):
         # Graded on submission, like the exchange's: within each student's daily quota.
         for student in collected:
             folder = submitted / student / assignment
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime())
             for notebook in sorted(folder.glob("*.ipynb")):
-                row = intake.submit("submit", student, assignment, notebook.read_bytes(),
-                                    time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime(notebook.stat().st_mtime)))
+                row = intake.submit("submit", student, assignment, notebook.read_bytes(), stamp)
                 print(f"  {student}: {row['status']}" + (f" ({row['reason']})" if row["status"] != "queued" else ""))
     return collected
 

@@ -20,9 +20,16 @@ from pathlib import Path
 
 from nbgrader.utils import notebook_hash
 
+from convcourse.grader import grading
 from convcourse.grader.service import settings, store, tasks
 
 SECRET = re.compile(r"^[0-9a-f]{16,256}$")
+# A student id becomes a folder name on the workers: the characters an LMS download may use, and no dot-only name.
+STUDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+
+
+def _assignments():
+    return {path.name for path in (grading.REPO_ROOT / "solutions").iterdir() if path.is_dir()}
 
 
 def submit(purpose, student, assignment, notebook, timestamp, notebook_id=None, inbound=None, secret=None,
@@ -88,6 +95,8 @@ def scan_exchange(exchange_root, course_id=tasks.COURSE_ID, quota=None):
         if complete is None:
             continue
         student, assignment = parts[0], parts[1]
+        if not STUDENT.match(student) or assignment not in _assignments():
+            continue  # not a submission of this course that nbgrader could have made; collect would skip it too
         notebooks = sorted(folder.glob("*.ipynb"))
         chosen = next((p for p in notebooks if p.stem == assignment), notebooks[0] if notebooks else None)
         data = chosen.read_bytes() if chosen else b""
