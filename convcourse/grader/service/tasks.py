@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -44,7 +45,16 @@ app.conf.update(
     task_publish_retry_policy={"max_retries": 60, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 5},
     task_default_queue="convcourse-grading",
 )
-if settings.configured():
+_configured_for = [None]
+
+
+def configure():
+    """Point the app at ``CONVCOURSE_SERVICE``'s broker (again, if the setting changed since it was last used)."""
+    if not settings.configured() or _configured_for[0] == os.environ[settings.VARIABLE]:
+        return
+    if _configured_for[0] is not None:
+        app.close()  # connections to the broker named before
+        app._local = threading.local()  # its result backend, kept per thread
     app.conf.update(
         broker_url=settings.broker_url(), result_backend=settings.broker_url(),
         broker_transport_options={
@@ -52,6 +62,10 @@ if settings.configured():
             "unacked_restore_interval": 10, "unacked_restore_throttle": 1,
         },
     )
+    _configured_for[0] = os.environ[settings.VARIABLE]
+
+
+configure()  # a worker: the setting is in its environment when Celery imports this module
 
 
 def _attempts():
@@ -167,6 +181,7 @@ def grade_submission(self, submission):
 
 def live_workers(timeout=3.0):
     """The names of the workers that answer a ping now."""
+    configure()
     answers = app.control.ping(timeout=timeout) or []
     return {name for answer in answers for name in answer}
 
@@ -175,5 +190,6 @@ def send(row):
     """Put the grading of ``row`` (a recorded submission, see :mod:`.store`) on the queue. The notebook travels
     as text (bytes that are not UTF-8 are replaced; tidying then grades a broken file as the untouched release,
     with the reason)."""
+    configure()
     payload = {key: row[key] for key in ("id", "student", "assignment", "notebook_id", "timestamp")}
     grade_submission.apply_async(args=[dict(payload, notebook=row["notebook"].decode("utf-8", errors="replace"))])
