@@ -7,7 +7,7 @@ in the middle of a notebook and PostgreSQL is restarted; the instructor's ``reco
 on the queue. Then: every submission is graded, exactly once (one record, one completed grading, one nbgrader
 submission per student); the grades are those ``make autograde`` gives the same notebooks on this machine with
 SQLite; each student's feedback is in the exchange and *Fetch Feedback* brings it; carol, over her daily quota of
-one, is told so instead of being graded; then the instructor's ``make autograde`` through the service (final
+one, is told so instead of being graded; a submission no worker can grade ends failed, with its reason; then the instructor's ``make autograde`` through the service (final
 grading) gives the same grades again.
 """
 
@@ -68,7 +68,7 @@ class Worker:
         self.name = f"{name}@{os.uname().nodename}"
         folder.mkdir()
         self.log = folder / "worker.log"
-        environment = dict(os.environ, CONVCOURSE_WORKER_DIR=str(folder))
+        environment = dict(os.environ, CONVCOURSE_WORKER_DIR=str(folder), CONVCOURSE_GRADING_ATTEMPTS="2")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "convcourse.grader.service", "worker", "--concurrency", "1", "--name", self.name],
             cwd=folder, env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -133,7 +133,7 @@ def _local_grades(tmp_path, notebooks):
 
 
 def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
-    from convcourse.grader.service import intake, store
+    from convcourse.grader.service import client, intake, store
 
     redis, postgres, tmp_path = service
     exchange = tmp_path / "exchange"
@@ -159,16 +159,18 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
         for student in ("bob", "erin"):
             _drop_in_inbound(exchange, student, notebooks[student])
         grading.nbgrader(homes["carol"], "submit", ASSIGNMENT)  # a second time today: over her quota of one
+        # A submission no worker can grade (an assignment it does not have): tried twice, then failed, with why.
+        intake.submit("submit", "mallory", "99_missing", b"{}", "2026-01-01 00:00:00.000000 UTC")
 
         # A worker dies in the middle of a notebook; the database restarts while the other one grades.
-        running = _wait(lambda: [row for row in store.rows(status="running") if row["worker"] == workers[0].name],
-                        180, "w1 to start grading")
+        running = _wait(lambda: [row for row in store.rows(status="running", assignment=ASSIGNMENT)
+                                 if row["worker"] == workers[0].name], 180, "w1 to start grading")
         workers[0].kill()
         postgres.restart()
         requeued = intake.reconcile()
         assert running[0]["id"] in {row["id"] for row in requeued}
         _wait(lambda: len(store.rows(status="graded")) == 4 and not store.rows(status=("queued", "running")),
-              240, "every submission to be graded")
+              240, "every submission to be graded or failed")
         _wait(lambda: not intake.store.to_release(), 30, "the watcher to release every page")
         on_submit = grading.scores(course, ASSIGNMENT)
 
@@ -182,7 +184,7 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
         watcher.terminate()
         for worker in workers:
             worker.stop()
-    rows = store.rows(purpose="submit")
+    rows = store.rows(purpose="submit", assignment=ASSIGNMENT)
     logs = (tmp_path / "watch.log").read_text() + "".join(
         f"\n{row['student']}: {row['status']} on {row['worker']}, {row['reason']}" for row in rows)
     graded = [row for row in rows if row["status"] == "graded"]
@@ -192,6 +194,10 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
     everything = store.rows(status="graded")  # on submission and at the deadline
     assert len(everything) == 8 and all(row["gradings"] == 1 for row in everything), logs
     assert store.get(running[0]["id"])["deliveries"] >= 2
+    counts, failures = client.status()
+    assert counts == {"queued": 0, "running": 0, "graded": 8, "failed": 1, "over_quota": 1}, counts
+    assert [(student, assignment) for student, assignment, _ in failures] == [("mallory", "99_missing")]
+    assert "99_missing" in failures[0][2] and store.rows(student="mallory")[0]["deliveries"] == 2, failures
 
     # The same grades as make autograde's, on submission and at the deadline; one nbgrader submission per student.
     assert sorted(on_submit) == sorted(notebooks)
