@@ -34,6 +34,13 @@ SOAKED = "01_cross_correlation"
 COURSE_SIZE, CORES, MINUTES = 10_000, 16, 10
 
 
+def _report(rows, row):
+    """Keep ``row`` for the final table and print it now: a long soak interrupted still leaves its figures."""
+    rows.append(row)
+    label, value, unit = row
+    print(f"  = {label}: {value:.1f} {unit}", flush=True)
+
+
 def _machine_cpu():
     with open("/proc/stat") as handle:
         ticks = [int(value) for value in handle.readline().split()[1:]]
@@ -134,14 +141,14 @@ def soak(rows, count, folder, postgres):
     gradebook = grading.scores(course, SOAKED)
     lost = count - len(pages) + sum(row["status"] != "graded" for row in recorded)
     duplicated = sum(max(0, row["gradings"] - 1) for row in recorded) + max(0, len(gradebook) - count)
-    rows.append((f"service soak: {count} submissions of {SOAKED}, 2 workers", count, "submissions"))
-    rows.append(("service: submit-to-feedback latency, median", statistics.median(latencies), "s"))
-    rows.append(("service: submit-to-feedback latency, 95th percentile",
+    _report(rows, (f"service soak: {count} submissions of {SOAKED}, 2 workers", count, "submissions"))
+    _report(rows, ("service: submit-to-feedback latency, median", statistics.median(latencies), "s"))
+    _report(rows, ("service: submit-to-feedback latency, 95th percentile",
                  latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)], "s"))
-    rows.append(("service: throughput", 60 * count / (finished - start), "notebooks/min"))
-    rows.append(("service: lost grades (must be 0)", lost, "submissions"))
-    rows.append(("service: duplicated grades (must be 0)", duplicated, "gradings"))
-    rows.append(("service: deliveries beyond one (killed worker, retries)",
+    _report(rows, ("service: throughput", 60 * count / (finished - start), "notebooks/min"))
+    _report(rows, ("service: lost grades (must be 0)", lost, "submissions"))
+    _report(rows, ("service: duplicated grades (must be 0)", duplicated, "gradings"))
+    _report(rows, ("service: deliveries beyond one (killed worker, retries)",
                  sum(max(0, row["deliveries"] - 1) for row in recorded), "deliveries"))
 
 
@@ -168,11 +175,11 @@ def cost_per_notebook(rows, assignments, folder):
             wall = (time.perf_counter() - start) / len(students)
         finally:
             _stop(worker)
-        rows.append((f"service: {assignment}, CPU per notebook", costs[assignment], "s"))
-        rows.append((f"service: {assignment}, wall per notebook (one worker process)", wall, "s"))
+        _report(rows, (f"service: {assignment}, CPU per notebook", costs[assignment], "s"))
+        _report(rows, (f"service: {assignment}, wall per notebook (one worker process)", wall, "s"))
     if "04_fully_convolutional" in costs:
         cores = COURSE_SIZE * costs["04_fully_convolutional"] / (MINUTES * 60)
-        rows.append((f"16-core workers for {COURSE_SIZE:,} submissions of 04 in {MINUTES} min",
+        _report(rows, (f"16-core workers for {COURSE_SIZE:,} submissions of 04 in {MINUTES} min",
                      math.ceil(cores / CORES), "workers"))
 
 
@@ -187,10 +194,10 @@ def run(rows, count, assignments):
     os.environ["CONVCOURSE_SERVICE"] = f"{redis.url} {postgres.url}"
     try:
         with tempfile.TemporaryDirectory(prefix="convcourse-service-bench-") as folder:
-            if count:
-                soak(rows, count, Path(folder), postgres)
             if wanted:
                 cost_per_notebook(rows, wanted, Path(folder))
+            if count:
+                soak(rows, count, Path(folder), postgres)
     finally:
         os.environ.pop("CONVCOURSE_SERVICE")
         if saved is not None:

@@ -195,7 +195,7 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
     assert len(everything) == 8 and all(row["gradings"] == 1 for row in everything), logs
     assert store.get(running[0]["id"])["deliveries"] >= 2
     counts, failures = client.status()
-    assert counts == {"queued": 0, "running": 0, "graded": 8, "failed": 1, "over_quota": 1}, counts
+    assert counts == {"queued": 0, "running": 0, "graded": 8, "failed": 1, "over_quota": 1, "late": 0}, counts
     assert [(student, assignment) for student, assignment, _ in failures] == [("mallory", "99_missing")]
     assert "99_missing" in failures[0][2] and store.rows(student="mallory")[0]["deliveries"] == 2, failures
 

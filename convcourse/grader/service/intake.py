@@ -5,7 +5,7 @@ LMS download collected with ``make collect-zip`` goes through :func:`submit`, th
 each graded submission's feedback page into the exchange's ``feedback`` folder under the name nbgrader's
 *Fetch Feedback* looks for, as ``nbgrader release_feedback`` would; :func:`watch` does both every few seconds.
 A student past the quota of graded submissions per assignment and day (``CONVCOURSE_DAILY_QUOTA``, default 3)
-is not graded: the page released for that submission says so. :func:`reconcile` compares what was submitted with
+is not graded, nor is a submission after the assignment's due date: the page released for it says so. :func:`reconcile` compares what was submitted with
 what was graded and puts back on the queue whatever is missing.
 
 The pages are read from the database, which the workers write: the exchange is the only folder involved, and it
@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from nbgrader.utils import notebook_hash
+from nbgrader.utils import notebook_hash, parse_utc
 
 from convcourse.grader import grading
 from convcourse.grader.service import settings, store, tasks
@@ -44,7 +44,12 @@ def submit(purpose, student, assignment, notebook, timestamp, notebook_id=None, 
     row = dict(id=identifier, purpose=purpose, student=student, assignment=assignment, notebook_id=notebook_id,
                timestamp=timestamp, inbound=inbound, secret=secret, notebook=notebook, status="queued")
     quota = settings.daily_quota() if quota is None else quota
-    if purpose == "submit" and quota:
+    due = _due_date(assignment) if purpose == "submit" else None
+    if due is not None and timestamp and parse_utc(timestamp) > due:
+        # Graded on submission it would replace the final grade in the gradebook; the final grading skips it too.
+        row.update(status="late", feedback=late_page(assignment),
+                   reason="submitted after the due date: not graded on submission")
+    elif purpose == "submit" and quota:
         day = time.strftime("%Y-%m-%d", time.gmtime())
         if store.quota_used(student, assignment, day) >= quota:
             row.update(status="over_quota", day=day, feedback=quota_page(assignment, quota),
@@ -64,6 +69,35 @@ def quota_page(assignment, quota):
             f"<p>You have had {quota} submissions of this assignment graded today, the most a day. This one was "
             "received and kept, but not graded: submit again tomorrow for feedback. Your grade for the course "
             "comes from your last submission before the deadline, whichever it is.</p></main></body></html>\n")
+
+
+def late_page(assignment):
+    """What a student who submits after the due date fetches as feedback."""
+    title = f"{assignment}: received after the due date"
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            "</head><body><main>"
+            f"<h1>{html.escape(title)}</h1>"
+            "<p>This submission was received and kept, but it came after the due date, so it is not graded on "
+            "submission. Your grade comes from your last submission before the due date.</p></main></body></html>\n")
+
+
+_DUE_DATES = {}
+
+
+def _due_date(assignment):
+    """The assignment's due date in the gradebook (naive UTC, as nbgrader keeps it), or ``None``; looked up at
+    most once a minute."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    known = _DUE_DATES.get(assignment)
+    if known is None or time.monotonic() - known[1] > 60:
+        with Gradebook(settings.database_url(), tasks.COURSE_ID) as gradebook:
+            try:
+                due = gradebook.find_assignment(assignment).duedate
+            except MissingEntry:
+                due = None
+        known = _DUE_DATES[assignment] = (due, time.monotonic())
+    return known[0]
 
 
 def _inbound(exchange_root, course_id):

@@ -2,8 +2,9 @@
 
 One row per submission (its id is a hash of what was submitted, so the same submission enqueued or delivered
 twice is one row): who, which assignment, when, its state (``queued``, ``running``, ``graded``, ``failed``,
-``over_quota``) and the reason of a failure, how often a worker started it and how often a grading completed, the
-score, the autograded notebook and the feedback page, and when that page was released to the student. nbgrader's
+``over_quota``, ``late``) and the reason of a failure, how often a worker started it and how often a grading
+completed, the score, the autograded notebook and the feedback page, and when that page was released to the
+student. nbgrader's
 own tables, in the same database, hold the grades cell by cell as they always do.
 
 Every call survives a database restart: it is retried, with a pause, for up to ``CONVCOURSE_DB_PATIENCE`` seconds
@@ -20,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from convcourse.grader.service import settings
 
-STATES = ("queued", "running", "graded", "failed", "over_quota")
+STATES = ("queued", "running", "graded", "failed", "over_quota", "late")
 
 metadata = sa.MetaData()
 submissions = sa.Table(
@@ -125,7 +126,7 @@ def quota_used(student, assignment, day):
         return connection.execute(sa.select(sa.func.count()).select_from(submissions).where(
             submissions.c.purpose == "submit", submissions.c.student == student,
             submissions.c.assignment == assignment, submissions.c.day == day,
-            submissions.c.status != "over_quota")).scalar_one()
+            submissions.c.status.not_in(("over_quota", "late")))).scalar_one()
 
 
 @patient
@@ -175,12 +176,12 @@ def rows(**where):
 
 @patient
 def to_release():
-    """Rows from the exchange whose page (feedback, or the quota notice) is not yet in the exchange."""
+    """Rows from the exchange whose page (feedback, or the notice of the quota or the due date) is not yet in it."""
     with engine().connect() as connection:
         return [dict(row) for row in connection.execute(sa.select(
             submissions.c.id, submissions.c.student, submissions.c.notebook_id, submissions.c.secret,
             submissions.c.feedback, submissions.c.submitted_at).where(
-            submissions.c.status.in_(("graded", "over_quota")), submissions.c.secret.is_not(None),
+            submissions.c.status.in_(("graded", "over_quota", "late")), submissions.c.secret.is_not(None),
             submissions.c.feedback.is_not(None), submissions.c.released_at.is_(None))).mappings()]
 
 
