@@ -53,7 +53,7 @@ def _worker(name, folder, log):
         [sys.executable, "-m", "convcourse.grader.service", "worker", "--concurrency", "1", "--name",
          f"{name}@{os.uname().nodename}"],
         cwd=folder, env=dict(os.environ, CONVCOURSE_WORKER_DIR=str(folder)), stdout=log.open("w"),
-        stderr=subprocess.STDOUT, start_new_session=True)
+        stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=servers.die_with_parent)
 
 
 def _stop(process, sig=signal.SIGTERM):
@@ -101,7 +101,7 @@ def soak(rows, count, folder, postgres):
     watcher = subprocess.Popen(
         [sys.executable, "-m", "convcourse.grader.service", "watch", "--exchange", str(exchange), "--interval", "1"],
         env=dict(os.environ, CONVCOURSE_DAILY_QUOTA="0"), stdout=(folder / "watch.log").open("w"),
-        stderr=subprocess.STDOUT, start_new_session=True)
+        stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=servers.die_with_parent)
     submitted = {}
     try:
         time.sleep(5)  # the workers connect

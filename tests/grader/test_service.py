@@ -71,7 +71,8 @@ class Worker:
         environment = dict(os.environ, CONVCOURSE_WORKER_DIR=str(folder), CONVCOURSE_GRADING_ATTEMPTS="2")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "convcourse.grader.service", "worker", "--concurrency", "1", "--name", self.name],
-            cwd=folder, env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=folder, env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=servers.die_with_parent)
 
     def kill(self):
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -148,7 +149,7 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
     watcher = subprocess.Popen(
         [sys.executable, "-m", "convcourse.grader.service", "watch", "--exchange", str(exchange), "--interval", "0.5"],
         env=dict(os.environ, CONVCOURSE_DAILY_QUOTA="1"), stdout=(tmp_path / "watch.log").open("w"),
-        stderr=subprocess.STDOUT, start_new_session=True)
+        stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=servers.die_with_parent)
     try:
         homes = {}
         for student in ("alice", "carol"):
