@@ -7,8 +7,8 @@ in the middle of a notebook and PostgreSQL is restarted; the instructor's ``reco
 on the queue. Then: every submission is graded, exactly once (one record, one completed grading, one nbgrader
 submission per student); the grades are those ``make autograde`` gives the same notebooks on this machine with
 SQLite; each student's feedback is in the exchange and *Fetch Feedback* brings it; carol, over her daily quota of
-one, is told so instead of being graded; a submission no worker can grade ends failed, with its reason; then the instructor's ``make autograde`` through the service (final
-grading) gives the same grades again.
+one, is told so instead of being graded; a submission no worker can grade ends failed, with its reason; then the
+instructor's ``make autograde`` through the service (final grading) gives the same grades again.
 """
 
 import base64

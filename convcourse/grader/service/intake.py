@@ -5,8 +5,8 @@ LMS download collected with ``make collect-zip`` goes through :func:`submit`, th
 each graded submission's feedback page into the exchange's ``feedback`` folder under the name nbgrader's
 *Fetch Feedback* looks for, as ``nbgrader release_feedback`` would; :func:`watch` does both every few seconds.
 A student past the quota of graded submissions per assignment and day (``CONVCOURSE_DAILY_QUOTA``, default 3)
-is not graded, nor is a submission after the assignment's due date: the page released for it says so. :func:`reconcile` compares what was submitted with
-what was graded and puts back on the queue whatever is missing.
+is not graded, nor is a submission after the assignment's due date: the page released for it says so.
+:func:`reconcile` compares what was submitted with what was graded and puts back on the queue whatever is missing.
 
 The pages are read from the database, which the workers write: the exchange is the only folder involved, and it
 stays on the machine that serves it.
