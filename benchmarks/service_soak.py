@@ -114,7 +114,7 @@ def soak(rows, count, folder, postgres):
         killed = restarted = False
         while True:
             time.sleep(2)
-            graded = store.counts(SOAKED)["graded"]
+            graded = len(store.rows(assignment=SOAKED, purpose="submit", status="graded"))
             print(f"  graded {graded}/{count} ({time.time() - start:.0f} s)", flush=True)
             if not killed and graded >= count // 3:
                 _stop(workers[0], signal.SIGKILL)
@@ -126,7 +126,7 @@ def soak(rows, count, folder, postgres):
                 postgres.restart()
                 print("  restarted PostgreSQL", flush=True)
                 restarted = True
-            recorded = store.rows(assignment=SOAKED)
+            recorded = store.rows(assignment=SOAKED, purpose="submit")  # not the cost measurement's
             if len(recorded) == count and all(row["status"] in ("graded", "failed") for row in recorded):
                 if len(_released(exchange, recorded)) == sum(row["status"] == "graded" for row in recorded):
                     break
@@ -135,21 +135,23 @@ def soak(rows, count, folder, postgres):
         _stop(watcher)
         for worker in workers:
             _stop(worker)
-    recorded = store.rows(assignment=SOAKED)
+    recorded = store.rows(assignment=SOAKED, purpose="submit")
     pages = _released(exchange, recorded)
     latencies = sorted(pages[name] - submitted[name] for name in pages)
-    gradebook = grading.scores(course, SOAKED)
-    lost = count - len(pages) + sum(row["status"] != "graded" for row in recorded)
-    duplicated = sum(max(0, row["gradings"] - 1) for row in recorded) + max(0, len(gradebook) - count)
+    gradebook = grading.scores(course, SOAKED, sorted({row["student"] for row in recorded}))
+    # Lost: no page in the exchange, not graded, or no gradebook record (nbgrader keeps one per student at most).
+    lost = sum(row["inbound"] not in pages or row["status"] != "graded" or row["student"] not in gradebook
+               for row in recorded) + count - len(recorded)
+    duplicated = sum(max(0, row["gradings"] - 1) for row in recorded)
     _report(rows, (f"service soak: {count} submissions of {SOAKED}, 2 workers", count, "submissions"))
     _report(rows, ("service: submit-to-feedback latency, median", statistics.median(latencies), "s"))
     _report(rows, ("service: submit-to-feedback latency, 95th percentile",
-                 latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)], "s"))
+                   latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)], "s"))
     _report(rows, ("service: throughput", 60 * count / (finished - start), "notebooks/min"))
     _report(rows, ("service: lost grades (must be 0)", lost, "submissions"))
     _report(rows, ("service: duplicated grades (must be 0)", duplicated, "gradings"))
     _report(rows, ("service: deliveries beyond one (killed worker, retries)",
-                 sum(max(0, row["deliveries"] - 1) for row in recorded), "deliveries"))
+                   sum(max(0, row["deliveries"] - 1) for row in recorded), "deliveries"))
 
 
 def cost_per_notebook(rows, assignments, folder):
@@ -180,7 +182,7 @@ def cost_per_notebook(rows, assignments, folder):
     if "04_fully_convolutional" in costs:
         cores = COURSE_SIZE * costs["04_fully_convolutional"] / (MINUTES * 60)
         _report(rows, (f"16-core workers for {COURSE_SIZE:,} submissions of 04 in {MINUTES} min",
-                     math.ceil(cores / CORES), "workers"))
+                       math.ceil(cores / CORES), "workers"))
 
 
 def run(rows, count, assignments):
@@ -188,7 +190,7 @@ def run(rows, count, assignments):
     if problems:
         raise SystemExit("the service benchmark needs " + " and ".join(problems) + " (make services)")
     wanted = (sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir()) if assignments == "all"
-              else assignments.split(","))
+              else [name for name in assignments.split(",") if name])
     redis, postgres = servers.start_both()
     saved = os.environ.get("CONVCOURSE_SERVICE")
     os.environ["CONVCOURSE_SERVICE"] = f"{redis.url} {postgres.url}"
