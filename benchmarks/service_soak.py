@@ -184,7 +184,7 @@ def cost_per_notebook(rows, assignments, folder):
         _report(rows, (f"16-core workers for {COURSE_SIZE:,} submissions of 04 in {MINUTES} min",
                        math.ceil(cores / CORES), "workers"))
         # On a machine that is not idle the CPU count includes others' work; one worker process's wall time per
-        # notebook (a notebook keeps about one core busy) bounds the same figure from the other side.
+        # notebook (a notebook keeps about one core busy) does not, though it still waits for a shared core.
         cores = COURSE_SIZE * walls["04_fully_convolutional"] / (MINUTES * 60)
         _report(rows, (f"16-core workers for {COURSE_SIZE:,} submissions of 04 in {MINUTES} min, from wall time",
                        math.ceil(cores / CORES), "workers"))
