@@ -14,7 +14,7 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/[0-9][0-9]_*))
 WORKERS ?=
 CLASSROOM := $(BIN)/python -m convcourse.grader.classroom
 
-.PHONY: setup runtimes sandbox browser book student-kit feedback-example test serve release collect collect-zip autograde feedback grades report benchmark clean
+.PHONY: setup runtimes sandbox browser services worker-machine worker watch reconcile service-status book student-kit feedback-example test serve release collect collect-zip autograde feedback grades report benchmark clean
 
 setup: $(STAMP)
 
@@ -72,7 +72,34 @@ browser:
 	  echo "at a Chromium or Chrome executable; to run everything else: make test PYTEST_ARGS=--ignore=tests/test_browser.py"; \
 	fi
 
-test: setup runtimes sandbox browser
+# The grading service's tests and benchmark start their own Redis and PostgreSQL (Debian's redis-server and
+# postgresql): installed with apt where that works, otherwise explained.
+services:
+	@if command -v redis-server >/dev/null 2>&1 && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then \
+	  .ci/install-services; \
+	else \
+	  echo "redis-server or PostgreSQL was not found, so tests/grader/test_service.py will fail. Install them"; \
+	  echo "(Debian/Ubuntu: 'sudo apt-get install redis-server postgresql'); see README, 'A grading service'."; \
+	fi
+
+# The grading service (README, "A grading service"): CONVCOURSE_SERVICE names the broker and the database.
+# A worker machine needs what grading needs here, and nothing else: the same target on every one of them.
+worker-machine: setup runtimes sandbox
+
+worker: worker-machine
+	$(BIN)/python -m convcourse.grader.service worker $(if $(WORKERS),--concurrency $(WORKERS))
+
+watch: setup
+	$(BIN)/python -m convcourse.grader.service watch --exchange $(EXCHANGE)
+
+reconcile: setup
+	$(BIN)/python -m convcourse.grader.service reconcile $(if $(EXCHANGE),--exchange $(EXCHANGE))
+
+service-status: setup
+	$(BIN)/python -m convcourse.grader.service status $(ASSIGNMENT)
+
+test: setup runtimes sandbox browser services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: book

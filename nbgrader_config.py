@@ -22,6 +22,7 @@ from convcourse.grader.contained import ContainedExecute
 from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME, CapOutputs, HideHiddenTests, MathAsMathML
 from convcourse.grader.precompute import cache_folder
 from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
+from convcourse.grader.service import settings as service_settings
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 GRADING = os.environ.get("CONVCOURSE_GRADING_DIR", os.path.join(COURSE_ROOT, ".grading"))
@@ -42,7 +43,9 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = os.path.relpath(os.path.join(GRADING, "submitted"), COURSE_ROOT)
 c.CourseDirectory.autograded_directory = os.path.relpath(os.path.join(GRADING, "autograded"), COURSE_ROOT)
 c.CourseDirectory.feedback_directory = os.path.relpath(os.path.join(GRADING, "feedback"), COURSE_ROOT)
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(GRADING, "gradebook.db")
+# The grading service's PostgreSQL database when CONVCOURSE_SERVICE names one (README, "A grading service").
+c.CourseDirectory.db_url = service_settings.gradebook_url(COURSE_ROOT) if service_settings.configured() \
+    else "sqlite:///" + os.path.join(GRADING, "gradebook.db")
 
 # Each assignment is one notebook named after its folder.
 c.CourseDirectory.notebook_id = "*"

@@ -1,6 +1,7 @@
 """Timings that matter to students, instructors and CI, each the median of ``--repeat`` runs.
 
-    python -m benchmarks [--repeat 3] [--only setup,book,nbval,autograde,throughput,suite] [--class-size 16]
+    python -m benchmarks [--repeat 3] [--only setup,book,nbval,autograde,throughput,suite,service] [--class-size 16]
+                         [--soak 300] [--service-assignments all]
 
 * setup: a fresh clone's ``make setup`` (new .venv, packages from the registry or uv's cache);
 * book: ``make book`` from a clean ``_build`` and again with nothing changed;
@@ -9,7 +10,14 @@
   the first solution notebook alone, then wall and CPU seconds per notebook graded in a class (one nbgrader process);
 * throughput: a synthetic class of assignment 01, released, then autograded sequentially and with one worker per
   core, in notebooks per minute (the whole ``autograde`` call), and whether both runs gave identical grades;
-* suite: the whole ``make test``, and its ten slowest tests.
+* suite: the whole ``make test``, and its ten slowest tests;
+* service: the grading service under load, a soak rather than a timing: ``--soak``
+  submissions (default 300) of assignment 01 dropped into a JupyterHub exchange at once, graded by 2 Celery
+  workers with a private Redis and PostgreSQL, a worker killed with SIGKILL and the database restarted on the
+  way; submit-to-feedback latency (median, 95th percentile), notebooks per minute, lost and duplicated grades
+  (both must be 0); then each assignment's CPU seconds per notebook through the service (two notebooks each, one
+  worker; the whole machine's CPU, so run it alone) and the 16-core workers a course of 10,000 needs to return
+  every 04 submission within 10 minutes.
 """
 
 import argparse
@@ -204,19 +212,29 @@ def bench_suite(repeat, rows):
         rows.append((f"  slow: {test.strip()[:90]}", float(seconds), "s"))
 
 
+def bench_service(repeat, rows, soak, assignments):
+    from benchmarks import service_soak
+
+    service_soak.run(rows, soak, assignments)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="setup,book,nbval,autograde,throughput,suite")
+    parser.add_argument("--only", default="setup,book,nbval,autograde,throughput,suite,service")
     parser.add_argument("--class-size", type=int, default=16)
     parser.add_argument("--assignments", default="", help="autograde only these, by prefix: --assignments 04,05")
+    parser.add_argument("--soak", type=int, default=300, help="submissions of the service's soak")
+    parser.add_argument("--service-assignments", default="all",
+                        help="assignments whose cost per notebook is measured through the service (comma-separated)")
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
     rows = []
     chosen = [prefix for prefix in args.assignments.split(",") if prefix]
     benches = [("setup", bench_setup), ("book", bench_book), ("nbval", bench_nbval),
                ("autograde", lambda r, out: bench_autograde(r, out, chosen)),
-               ("throughput", lambda r, out: bench_throughput(r, out, args.class_size)), ("suite", bench_suite)]
+               ("throughput", lambda r, out: bench_throughput(r, out, args.class_size)), ("suite", bench_suite),
+               ("service", lambda r, out: bench_service(r, out, args.soak, args.service_assignments))]
     for name, bench in benches:
         if name in wanted:
             print(f"measuring {name} ({args.repeat} runs) ...", flush=True)

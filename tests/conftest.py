@@ -85,12 +85,13 @@ def group_of(nodeid):
 
 # Longest first (measured with --durations on 2 busy cores, issue 24: 02's grading 429 s, the browser 403, 04's
 # grading 376, 05's 374, the hostile class 365 (mostly waiting out its students' limits), 03's and 06's gradings
-# 263 each, the exchange flow 249, the kernel-start failures 164, 01's grading 148, 04's catalogue about 60), so
-# that no long group starts last and runs alone at the end.
+# 263 each, the exchange flow 249, the grading service about 200, the kernel-start failures 164, 01's grading 148,
+# 04's catalogue about 60), so that no long group starts last and runs alone at the end.
 _SLOW_FIRST = ["tests/grader/test_containment.py", "grading-02_padding_and_stride", "tests/test_browser.py",
-               "grading-04_fully_convolutional", "grading-05_cnn_in_practice", "tests/test_classroom.py", "grading-03_transposed_convolution",
-               "grading-06_backpropagation", "tests/test_exchange.py", "tests/test_kernel_start_failure.py",
-               "grading-01_cross_correlation", "tests/test_precompute.py", "tests/assignments/test_a04_catalogue.py"]
+               "grading-04_fully_convolutional", "grading-05_cnn_in_practice", "tests/test_classroom.py",
+               "tests/grader/test_service.py", "grading-03_transposed_convolution", "grading-06_backpropagation",
+               "tests/test_exchange.py", "tests/test_kernel_start_failure.py", "grading-01_cross_correlation",
+               "tests/test_precompute.py", "tests/assignments/test_a04_catalogue.py"]
 
 _GRADED = {}
 

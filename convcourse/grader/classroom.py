@@ -34,6 +34,7 @@ from convcourse.grader import grading
 from convcourse.grader.caps import cut
 from convcourse.grader.collect import COLLECT_SUFFIX, collect_download
 from convcourse.grader.sandbox import destroy_boxes_of_run, isolation_problems, unsafe_mode
+from convcourse.grader.service import settings as service_settings
 
 INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError", "NotebookTimeLimit", "GradingLimit"}
 MISSING_CELL = re.compile(r"This cell \(id:(?P<grade_id>[^)]*)\) was missing from the submission")
@@ -72,7 +73,8 @@ def release(course_root, assignments):
 
 
 def collect(course_root, assignment):
-    grading.nbgrader(course_root, "collect", assignment, "--update")
+    # Each student's last submission before the assignment's due date (the last one when there is none).
+    grading.nbgrader(course_root, "collect", assignment, "--update", "--before-duedate")
     print(f"collected {assignment} from the exchange into .grading/submitted/")
 
 
@@ -86,6 +88,16 @@ def collect_zip(course_root, assignment, archive):
     print(f"collected {len(collected)} submissions of {assignment} from {Path(archive).name}")
     for entry, reason in skipped:
         print(f"  skipped {entry}: {reason}")
+    if service_settings.configured():
+        from convcourse.grader.service import intake
+
+        # Graded on submission, like the exchange's: within each student's daily quota.
+        for student in collected:
+            folder = submitted / student / assignment
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime())
+            for notebook in sorted(folder.glob("*.ipynb")):
+                row = intake.submit("submit", student, assignment, notebook.read_bytes(), stamp)
+                print(f"  {student}: {row['status']}" + (f" ({row['reason']})" if row["status"] != "queued" else ""))
     return collected
 
 
@@ -296,7 +308,8 @@ def autograde(course_root, assignment, workers=None, students=None):
     if not students:
         raise SystemExit(f"no submissions of {assignment} in .grading/submitted/")
     workers = workers or os.cpu_count() or 1
-    problems = [] if unsafe_mode() else isolation_problems()
+    # Through the service, student code runs on the workers, which refuse to start without isolation.
+    problems = [] if unsafe_mode() or service_settings.configured() else isolation_problems()
     if problems:
         raise SystemExit("Refusing to grade: student code would run without isolation: " + "; ".join(problems)
                          + ". Fix that, or set CONVCOURSE_UNSAFE_NO_SANDBOX=1 (see the README).")
@@ -310,6 +323,16 @@ def autograde(course_root, assignment, workers=None, students=None):
     def progress(student, done, total):
         print(f"  [{done:>3}/{total}] {student}  ({time.monotonic() - start:.0f} s)", flush=True)
 
+    if service_settings.configured():
+        from convcourse.grader.service import client
+
+        print("  through the grading service (CONVCOURSE_SERVICE): the workers' cores, not this machine's")
+        rows = client.grade_class(course_root, assignment, students, progress=progress)
+        log = "".join(f"{student}: {row['status']}: {row['reason'] or ''}\n" for student, row in sorted(rows.items()))
+        for student, row in rows.items():
+            if row["status"] != "graded":
+                notes[student].append(f"the grading service could not grade this notebook: {row['reason']}")
+        return _summarise(course_root, assignment, students, notes, log, start)
     run = os.environ.setdefault("CONVCOURSE_RUN_ID", f"run-{uuid.uuid4().hex[:12]}")
     try:
         retried = []
@@ -326,9 +349,14 @@ def autograde(course_root, assignment, workers=None, students=None):
         destroy_boxes_of_run(run)
         if os.environ.get("CONVCOURSE_RUN_ID") == run:
             del os.environ["CONVCOURSE_RUN_ID"]
+    return _summarise(course_root, assignment, students, notes, log, start)
+
+
+def _summarise(course_root, assignment, students, notes, log, start):
+    """The reports of a graded class (``.grading/reports/``) and what is printed about it."""
     (_reports_dir(course_root) / f"{assignment}-autograde.log").write_text(log)
     elapsed = time.monotonic() - start
-    scores = grading.scores(course_root, assignment)
+    scores = grading.scores(course_root, assignment, students)
     outcome = {}
     for student in students:
         incidents, errors = _incidents(course_root, assignment, student, log)

@@ -158,13 +158,34 @@ def autograde(course_root, assignment, students, workers=1, progress=None, retri
     return log
 
 
-def scores(course_root, assignment):
-    """``{student: {grade_id: (score, max_score)}}`` for every graded test cell, read from the gradebook."""
-    from nbgrader.api import Gradebook
+def gradebook_url(course_root):
+    """nbgrader's ``db_url``: the grading service's PostgreSQL database when ``CONVCOURSE_SERVICE`` names one
+    (:mod:`convcourse.grader.service.settings`), else the course's SQLite file."""
+    from convcourse.grader.service import settings
+
+    if settings.configured():
+        return settings.database_url()
+    return f"sqlite:///{Path(course_root) / '.grading' / 'gradebook.db'}"
+
+
+def scores(course_root, assignment, students=None):
+    """``{student: {grade_id: (score, max_score)}}`` for every graded test cell of ``students`` (default: all),
+    read from the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    def submission_of(gradebook, student):
+        try:
+            return [gradebook.find_submission(assignment, student)]
+        except MissingEntry:
+            return []
 
     results = {}
-    with Gradebook(f"sqlite:///{Path(course_root) / '.grading' / 'gradebook.db'}") as gradebook:
-        for submission in gradebook.assignment_submissions(assignment):
+    with Gradebook(gradebook_url(course_root)) as gradebook:
+        if students is None:
+            found = gradebook.assignment_submissions(assignment)
+        else:
+            found = [entry for student in students for entry in submission_of(gradebook, student)]
+        for submission in found:
             grades = {}
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
