@@ -83,9 +83,11 @@ def classes(tmp_path_factory):
     saved = {name: os.environ.get(name) for name in LIMITS}
     os.environ.update(LIMITS)
     try:
+        # Folders first: pytest's temporary-folder factory is not made for threads.
+        folders = {assignment: tmp_path_factory.mktemp(assignment) for assignment in ATTACKS}
         with ThreadPoolExecutor(len(ATTACKS)) as pool:
-            graded = dict(zip(ATTACKS, pool.map(
-                lambda assignment: GradedClass(assignment, tmp_path_factory.mktemp(assignment)), ATTACKS)))
+            graded = dict(zip(ATTACKS, pool.map(lambda assignment: GradedClass(assignment, folders[assignment]),
+                                                ATTACKS)))
     finally:
         for name, value in saved.items():
             os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
