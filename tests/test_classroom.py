@@ -67,7 +67,7 @@ def _with_scripts(release):
 def _sleeper(release):
     """Correct answers after added cells that sleep: the notebook's time budget runs out for everyone after them."""
     notebook = grading.student_notebook(release, _answers())
-    for position in range(2, 8):
+    for position in range(2, 10):
         notebook.cells.insert(position, nbformat.v4.new_code_cell("import time\ntime.sleep(1000)"))
     return notebook
 
@@ -83,11 +83,12 @@ def _stripped(release):
 def graded_class(tmp_path_factory):
     # Shorter limits than a course's, so that the class does not wait minutes for its hostile students, with room
     # for a loaded machine: a correct submission that prints megabytes needed over 10 s of a test cell with four
-    # test workers on two cores. A function that never returns costs its three test cells 15 s each, which leaves
-    # the other functions 15 s of the notebook's budget.
+    # test workers on two cores. A function that never returns, and ignores the interrupt, costs its three test cells
+    # 15 s and 5 s of grace each (a test cell counts whole toward the budget), which leaves the other functions 40 s
+    # of the notebook's budget; the sleeper's eight added cells take 120 s of it.
     os.environ.setdefault("CONVCOURSE_CELL_TIMEOUT", "15")
     os.environ.setdefault("CONVCOURSE_INTERRUPT_GRACE", "5")
-    os.environ.setdefault("CONVCOURSE_NOTEBOOK_TIMEOUT", "60")
+    os.environ.setdefault("CONVCOURSE_NOTEBOOK_TIMEOUT", "100")
     course = grading.prepare_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
     release = grading.generate_assignment(course, ASSIGNMENT)
     (course / "grades.csv").write_text("student_id,score\nearlier,1\n")
