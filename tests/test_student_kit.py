@@ -64,10 +64,10 @@ def _run(command, **kwargs):
 
 
 def _clean_environment(venv):
-    # A student's machine sets none of these; KERAS_BACKEND in particular is left by whatever test of this process
+    # KERAS_BACKEND in particular is left by whatever test of this process
     # set Keras up first (the kit must choose its backend by itself).
     environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER", "CONVCOURSE", "KERAS", "TF_"))}
+                   if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER", "CONVCOURSE", "KERAS"))}
     environment["PATH"] = os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"])
     return environment
 
