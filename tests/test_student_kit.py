@@ -64,8 +64,7 @@ def _run(command, **kwargs):
 
 
 def _clean_environment(venv):
-    # KERAS_BACKEND in particular is left by whatever test of this process
-    # set Keras up first (the kit must choose its backend by itself).
+    # KERAS_BACKEND is left by whichever test of this process set Keras up first; the kit chooses its own.
     environment = {k: v for k, v in os.environ.items()
                    if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER", "CONVCOURSE", "KERAS"))}
     environment["PATH"] = os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"])
