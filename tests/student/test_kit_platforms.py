@@ -176,10 +176,11 @@ def _resolve(pip, folder, scratch, target, python):
 
 @pytest.fixture(scope="module")
 def table(pip, kit_files, tmp_path_factory):
-    jobs = [(target, python) for target in TARGETS for python in PYTHONS]
-    # The index answers slowly, one page at a time: four targets at once.
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        rows = list(pool.map(lambda job: _resolve(pip, kit_files, tmp_path_factory.mktemp("resolve"), *job), jobs))
+    jobs = [(target, python, tmp_path_factory.mktemp("resolve")) for target in TARGETS for python in PYTHONS]
+    # The index answers slowly, one page at a time, and the suite's other tests need the cores: the resolutions
+    # mostly wait, so ten at once (folders made first: pytest's temporary-folder factory is not made for threads).
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        rows = list(pool.map(lambda job: _resolve(pip, kit_files, job[2], *job[:2]), jobs))
     _write_table(rows)
     return rows
 
