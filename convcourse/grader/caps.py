@@ -18,3 +18,20 @@ def cut(text, limit, separator=" "):
     if len(text) <= limit:
         return text
     return text[:limit] + separator + cut_note(len(text) - limit)
+
+
+def cut_lines(lines, limit):
+    """The first ``limit`` characters of ``lines`` (a traceback), the line that crosses it cut, then a note of what
+    was left out."""
+    kept, left = [], limit
+    for position, line in enumerate(lines):
+        line = str(line)
+        if len(line) > left:
+            kept.append(cut(line, left))
+            rest = sum(len(str(other)) for other in lines[position + 1:])
+            if rest:
+                kept.append(cut_note(rest))
+            break
+        kept.append(line)
+        left -= len(line)
+    return kept

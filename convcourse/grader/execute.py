@@ -42,7 +42,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from convcourse.grader import proxy
-from convcourse.grader.caps import cut, cut_note
+from convcourse.grader.caps import cut, cut_lines
 from convcourse.grader.proxy import KernelCallFailed, KernelFunction
 from convcourse.grader.sandbox import SandboxKernelManager
 from convcourse.student.callee import STAND_IN_PROMPT_BYTES
@@ -179,14 +179,7 @@ def capped_content(content, limit):
         content["ename"] = cut(content.get("ename", ""), 200)
         content["evalue"] = cut(content["evalue"], limit, "\n")
     if "traceback" in content:
-        lines, total = [], 0
-        for line in content.get("traceback") or []:
-            total += len(str(line))
-            if total > limit:
-                lines.append(cut_note(sum(len(str(rest)) for rest in content["traceback"][len(lines):])))
-                break
-            lines.append(str(line))
-        content["traceback"] = lines
+        content["traceback"] = cut_lines(content.get("traceback") or [], limit)
     return content
 
 

@@ -17,7 +17,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-from convcourse.grader.caps import cut, cut_note
+from convcourse.grader.caps import cut, cut_lines, cut_note
 from convcourse.grader.execute import NOTE_PREFIX
 from convcourse.grader.mathml import replace_math
 
@@ -105,7 +105,7 @@ class CapOutputs(NbGraderPreprocessor):
         elif kind == "error":
             output.ename = cut(output.get("ename", ""), _MAX_NAME)
             output.evalue = cut(output.get("evalue", ""), self.max_text_chars)
-            output.traceback = self._capped_lines(output.get("traceback", []))
+            output.traceback = cut_lines(output.get("traceback", []), self.max_text_chars)
         else:
             output.data = self._capped_data(output.get("data", {}))
             if _size(output.get("metadata", {})) > _MAX_METADATA:
@@ -113,20 +113,6 @@ class CapOutputs(NbGraderPreprocessor):
             if kind == "execute_result":
                 output.execution_count = _count(output.get("execution_count"))
         return output
-
-    def _capped_lines(self, lines):
-        kept, left = [], self.max_text_chars
-        for position, line in enumerate(lines):
-            line = str(line)
-            if len(line) > left:
-                kept.append(cut(line, left))
-                rest = sum(len(str(other)) for other in lines[position + 1:])
-                if rest:
-                    kept.append(cut_note(rest))
-                break
-            kept.append(line)
-            left -= len(line)
-        return kept
 
     def _capped_data(self, data):
         capped, dropped = {}, []

@@ -37,7 +37,7 @@ def main(argv=None):
     reconcile.add_argument("--retry-failed", action="store_true")
     shown = commands.add_parser("status", help="how many queued, running, graded, failed; why they failed")
     shown.add_argument("assignment", nargs="?")
-    servers = commands.add_parser("servers", help="start a private Redis and PostgreSQL here, until Ctrl-C")
+    commands.add_parser("servers", help="start a private Redis and PostgreSQL here, until Ctrl-C")
     args = parser.parse_args(argv)
 
     if args.command == "servers":
