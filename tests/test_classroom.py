@@ -8,6 +8,7 @@ import html.parser
 import json
 import os
 import re
+import uuid
 
 import nbformat
 import pytest
@@ -92,8 +93,10 @@ def graded_class(tmp_path_factory):
     course = grading.prepare_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
     release = grading.generate_assignment(course, ASSIGNMENT)
     (course / "grades.csv").write_text("student_id,score\nearlier,1\n")
-    # Boxes of other runs (another course grading on this machine) are none of this run's business.
-    (course / "boxes-before.json").write_text(json.dumps([str(p) for p in sandbox_root().glob("run-*")]))
+    # This run's id, which names its boxes: other runs (the suite's other classes, graded at the same time) are
+    # none of its business.
+    os.environ["CONVCOURSE_RUN_ID"] = f"run-{uuid.uuid4().hex[:12]}"
+    (course / "run-id").write_text(os.environ["CONVCOURSE_RUN_ID"])
     secrets = [str(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
                str(course / ".grading" / "gradebook.db"),
                str(course / ".grading" / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
@@ -179,7 +182,7 @@ def test_forks_are_bounded_and_reaped(graded_class):
     _, _, outcome = graded_class
     assert _lost(outcome, "forks") <= _owned(outcome["forks"]["cells"], "conv2d"), outcome["forks"]["errors"]
     course, _, _ = graded_class
-    left = {str(p) for p in sandbox_root().glob("run-*")} - set(json.loads((course / "boxes-before.json").read_text()))
+    left = {str(p) for p in sandbox_root().glob(f"{(course / 'run-id').read_text()}-*")}
     assert not left, f"boxes of the run were left behind: {sorted(left)}"
 
 

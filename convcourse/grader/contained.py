@@ -126,7 +126,8 @@ class Worker:
         child_end.close()
         self.cgroups = WorkerCgroups(self.process.pid, memory_mb)
         self.run = f"{sandbox.run_id()}-w{self.process.pid}"
-        self.connection.send(("boot",))  # only once it is inside its cgroups
+        # Only once it is inside its cgroups; with the name its boxes take, by which stop() finds them.
+        self.connection.send(("boot", self.run))
 
     def alive(self):
         return self.process.is_alive()
@@ -320,10 +321,9 @@ def _worker_main(connection, assignment, config):
     """One notebook, then exit: boot the kernels, wait for the notebook, grade it, send it back."""
     from convcourse.grader import execute
 
-    os.environ["CONVCOURSE_RUN_ID"] = f"{sandbox.run_id()}-w{os.getpid()}"
     os.environ["CONVCOURSE_NOTEBOOKS_IN_PROCESS"] = "1"
     try:
-        connection.recv()  # "boot": the parent has put this process in its cgroups
+        _, os.environ["CONVCOURSE_RUN_ID"] = connection.recv()  # "boot": the parent has put it in its cgroups
         executor = _StreamingExecute(config=config, connection=connection)
         executor._assignment = assignment
         run_sync(execute.boot_kernels)(executor.kernel_name, executor.config, executor.kernel_runtime(),

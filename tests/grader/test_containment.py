@@ -7,6 +7,8 @@ classes are graded at the same time, as a class's batches would be.
 
 import json
 import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -79,9 +81,20 @@ class GradedClass:
 
 
 @pytest.fixture(scope="module")
-def classes(tmp_path_factory):
-    saved = {name: os.environ.get(name) for name in LIMITS}
-    os.environ.update(LIMITS)
+def boxes():
+    """A sandbox folder for these classes alone (the suite grades other classes at the same time): their kernels'
+    boxes, every one of which must be gone once its worker is, whatever limit ended it."""
+    folder = Path(tempfile.mkdtemp(prefix="convcourse-contained-"))
+    os.chmod(folder, 0o711)  # the sandbox user reaches its scratch through it
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory, boxes):
+    settings = dict(LIMITS, CONVCOURSE_SANDBOX_DIR=str(boxes))
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         # Folders first: pytest's temporary-folder factory is not made for threads.
         folders = {assignment: tmp_path_factory.mktemp(assignment) for assignment in ATTACKS}
@@ -154,3 +167,10 @@ def test_a_hand_written_function_of_04_05_runs_where_keras_is_not_installed(clas
                   if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith(f"test_{function}")
                   and output.get("output_type") == "error"]
         assert errors and any("keras" in error.lower() for error in errors), errors
+
+
+def test_no_box_outlives_its_worker(classes, boxes):
+    """Workers killed at a limit (memory, time) included: the parent removes the boxes each worker's kernels had,
+    with no run id set by a classroom (nbgrader run directly)."""
+    left = sorted(path.name for path in boxes.iterdir())
+    assert not left, f"boxes left behind: {left}"
