@@ -34,7 +34,9 @@ class GradedAssignment:
             notebook = (nbformat.read(self.release, as_version=4) if student == "release"
                         else grading.student_notebook(self.release, dict(answers, **changed)))
             grading.submit(self.root, assignment, student, notebook)
-        grading.autograde(self.root, assignment, list(self.students), workers=max(os.cpu_count() or 1, 2))
+        # One nbgrader process: the suite's other groups keep the cores busy, and a second process would import
+        # nbgrader and preload its fork server (Keras, for 04-05) again. Parallel grading: tests/test_classroom.py.
+        grading.autograde(self.root, assignment, list(self.students), workers=1)
         self.scores = grading.scores(self.root, assignment)
 
     def autograded_notebook(self, student):
@@ -72,25 +74,32 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 GRADED_FILES = ("tests/test_grading.py", "tests/test_feedback.py")
+# The tests of the built book: one group, so that the book is built once (the ``book`` fixture is per worker).
+BOOK_FILES = ("tests/test_book.py", "tests/test_browser.py", "tests/test_home_and_launch.py")
 
 
 def group_of(nodeid):
     """``grading-<assignment>`` for a test of GRADED_FILES whose parameters start with an assignment's name (its
-    ``graded(assignment)`` is then computed once, on one worker); the test's file otherwise."""
+    ``graded(assignment)`` is then computed once, on one worker); ``book`` for the tests of the built book; the
+    test's file otherwise."""
     path, _, rest = nodeid.partition("::")
+    if path in BOOK_FILES:
+        return "book"
     parameters = rest.partition("[")[2]
     assignment = next((name for name in ASSIGNMENTS if parameters.startswith(name)), None)
     return f"grading-{assignment}" if path in GRADED_FILES and assignment else path
 
 
-# Longest first (measured with --durations on 2 busy cores, issue 24: 02's grading 429 s, the browser 403, 04's
-# grading 376, 05's 374, the hostile class 365 (mostly waiting out its students' limits), 03's and 06's gradings
-# 263 each, the exchange flow 249, the grading service about 200, the kernel-start failures 164, 01's grading 148,
-# 04's catalogue about 60), so that no long group starts last and runs alone at the end.
-_SLOW_FIRST = ["tests/grader/test_containment.py", "grading-02_padding_and_stride", "tests/test_browser.py",
-               "grading-04_fully_convolutional", "grading-05_cnn_in_practice", "tests/test_classroom.py",
-               "tests/grader/test_service.py", "grading-03_transposed_convolution", "grading-06_backpropagation",
-               "tests/test_exchange.py", "tests/test_kernel_start_failure.py", "grading-01_cross_correlation",
+# Longest first (measured with --durations on 2 busy cores, issue 24, wall seconds: the student kit 495 (its three
+# venvs), the kit's platforms 302 (mostly waiting on the package index), the book and the browser 270, the contained
+# classes 227, 02's grading 244, the hostile class 211, 04's grading 159, 05's 148, 03's 130, the grading service
+# 127, 06's 90, 01's 84, the exchange flow 47), so that no long group starts last and runs alone at the end.
+_SLOW_FIRST = ["tests/test_student_kit.py", "tests/student/test_kit_platforms.py", "book",
+               "tests/grader/test_containment.py", "grading-02_padding_and_stride", "tests/test_classroom.py",
+               "grading-04_fully_convolutional", "grading-05_cnn_in_practice", "grading-03_transposed_convolution",
+               "tests/grader/test_service.py", "grading-06_backpropagation", "grading-01_cross_correlation",
+               "tests/test_exchange.py", "tests/test_checks_cnn.py", "tests/test_kernel_start_failure.py",
+               "tests/grader/test_output_caps.py", "tests/grader/test_classroom_reasons.py",
                "tests/test_precompute.py", "tests/assignments/test_a04_catalogue.py"]
 
 _GRADED = {}

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -174,13 +175,15 @@ class Worker:
                 break
             elif kind == "limit":
                 limit = payload[0]
-        self.stop()
         if limit is not None:
+            self.stop()  # now: its exit code and its cgroup's OOM count name the limit
             limit, detail = self._which_limit(limit)
             _fail_from(nb, finished, LIMITS[limit].format(
                 memory=self.memory_mb, cpu=cpu_seconds, budget=budget, detail=detail))
         self._record(resources, started, cpu_used, limit)
-        self.cgroups.remove()
+        # The rest (killing the worker, its kernels and their boxes, removing its cgroups) is no student's wait:
+        # the next notebook starts meanwhile; the interpreter joins the thread before it exits.
+        threading.Thread(target=self.end, name=f"ending worker {self.process.pid}").start()
         if failure is not None:
             raise RuntimeError(failure)
         return nb
@@ -203,6 +206,11 @@ class Worker:
         self.process.join(5)
         self.connection.close()
         sandbox.destroy_boxes_of_run(self.run)
+
+    def end(self):
+        """:meth:`stop`, then remove its cgroups: nothing of the worker is left."""
+        self.stop()
+        self.cgroups.remove()
 
     def _record(self, resources, started, cpu_used, limit):
         folder = os.environ.get("CONVCOURSE_GRADING_DIR")
@@ -276,8 +284,7 @@ _SPARE = {"worker": None, "notebooks": 0}
 def _stop_spare():
     spare, _SPARE["worker"] = _SPARE["worker"], None
     if spare is not None:
-        spare.stop()
-        spare.cgroups.remove()
+        spare.end()
 
 
 def _take_spare(assignment):
@@ -286,8 +293,7 @@ def _take_spare(assignment):
         return None
     if spare.assignment == assignment and spare.alive():
         return spare
-    spare.stop()
-    spare.cgroups.remove()
+    spare.end()
     return None
 
 
