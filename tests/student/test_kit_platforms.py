@@ -11,24 +11,31 @@ the machine that runs the test (pip evaluates markers for the interpreter it run
    the kit's files and of every dependency evaluated there, into a flat list of pins;
 2. ``pip install --dry-run --no-deps --only-binary=:all: --platform … --python-version … --implementation cp
    --abi cp3XX`` proves that every one of those pins has a wheel for the target on the index, and its report gives
-   the files pip would download, whose sizes (from the index) are the download sizes START-HERE states.
+   the files pip would download, whose sizes (from the index) are the download sizes START-HERE states. pip reads
+   the index's project pages through :class:`PinnedIndex`, cut to the pinned releases: the same candidates for an
+   exact pin, without the 75,000 links of every release ever made that pip would otherwise parse and judge for
+   each target (most of its CPU time); the wheels themselves stay on the index.
 
 The table (platform × Python → resolves, with which Keras backend, download sizes) is printed in the test log and
 written to ``test-artifacts/kit-platforms.md``. Skipped, saying why, only when the index cannot be reached.
 """
 
 import concurrent.futures
+import functools
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from corpus import REPO
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from convcourse.grader.runtime import build_student_wheel
 
@@ -108,7 +115,7 @@ def _compile(folder, uv_platform, python, files):
     return [line.strip() for line in completed.stdout.splitlines() if "==" in line], []
 
 
-def _pip_dry_run(pip, folder, pins, tags, python, report):
+def _pip_dry_run(pip, folder, index, pins, tags, python, report):
     """pip's own verdict: every pin has a wheel for the target; the report of what it would download."""
     pinned = report.with_name("pinned.txt")
     pinned.write_text("\n".join(pins) + "\n")
@@ -116,7 +123,7 @@ def _pip_dry_run(pip, folder, pins, tags, python, report):
     command = [pip, "-m", "pip", "install", "--isolated", "--disable-pip-version-check", "--dry-run",
                "--ignore-installed", "--no-deps", "--only-binary=:all:", "--python-version", python,
                "--implementation", "cp", "--abi", abi, *(a for tag in tags for a in ("--platform", tag)),
-               "--target", str(report.with_name("target")), "--index-url", INDEX, "--find-links", str(folder),
+               "--target", str(report.with_name("target")), "--index-url", index, "--find-links", str(folder),
                "--quiet", "--report", str(report), "-r", str(pinned)]
     if os.environ.get("PIP_CERT"):
         command[4:4] = ["--cert", os.environ["PIP_CERT"]]
@@ -127,36 +134,92 @@ def _pip_dry_run(pip, folder, pins, tags, python, report):
     return json.loads(report.read_text())["install"], []
 
 
-_SIZES = {}
+def _index_json(url):
+    request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.load(response)
 
 
-def _file_size(url):
-    """The size in bytes of the wheel at ``url`` (the index's JSON page of its project), or a local file's."""
-    if url.startswith("file:"):
-        return Path(urllib.request.url2pathname(url[5:])).stat().st_size
-    name = url.rsplit("/", 1)[-1].split("#")[0]
-    project = re.sub(r"[-_.]+", "-", name.split("-")[0]).lower()
-    if project not in _SIZES:
-        request = urllib.request.Request(f"{INDEX}/{project}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            _SIZES[project] = {f["filename"]: f.get("size") for f in json.load(response)["files"]}
-    return _SIZES[project][urllib.request.unquote(name)]
+class PinnedIndex:
+    """The package index's project pages as pip sees them for exact pins, served on 127.0.0.1: each page (PEP 691
+    JSON) lists only the wheels of the releases pinned for some target, each entry as the index gives it (its
+    address on the index, hashes, Requires-Python, yanked), so that pip reads each wheel's metadata from the index
+    itself."""
+
+    def __init__(self, pins):
+        self.versions = {}
+        for pin in pins:
+            name, _, version = pin.split(";")[0].strip().partition("==")
+            self.versions.setdefault(canonicalize_name(name), set()).add(version.strip())
+        self.files = {}
+        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+            for project, files in zip(self.versions, pool.map(self._pinned_files, self.versions)):
+                self.files[project] = files
+        handler = functools.partial(_PinnedIndexHandler, self)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+
+    def _pinned_files(self, project):
+        try:
+            listed = _index_json(f"{INDEX}/{project}/")["files"]
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return []  # not on the index: the kit's own wheel, which pip finds in the kit's folder
+            raise
+        files = []
+        for entry in listed:
+            if not entry["filename"].endswith(".whl"):
+                continue  # --only-binary: pip never takes an sdist
+            if str(parse_wheel_filename(entry["filename"])[1]) in self.versions[project]:
+                files.append(entry)
+        return files
+
+    def page(self, project):
+        return {"meta": {"api-version": "1.1"}, "name": project, "files": self.files.get(project, [])}
+
+    def size(self, url):
+        """The size in bytes of the wheel at ``url`` (as the index states it), or a local file's."""
+        if url.startswith("file:"):
+            return Path(urllib.request.url2pathname(url[5:])).stat().st_size
+        name = urllib.request.unquote(url.rsplit("/", 1)[-1].split("#")[0])
+        return next(entry["size"] for files in self.files.values() for entry in files if entry["filename"] == name)
+
+    def close(self):
+        self.server.shutdown()
 
 
-def _resolve(pip, folder, scratch, target, python):
+class _PinnedIndexHandler(http.server.BaseHTTPRequestHandler):
+    def __init__(self, index, *args, **kwargs):
+        self.index = index
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        path = urllib.request.unquote(self.path.split("?")[0])
+        if not path.startswith("/simple/"):
+            self.send_error(404)
+            return
+        body = json.dumps(self.index.page(canonicalize_name(path.split("/")[2]))).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _row(target, python, pins, why, dry_run):
     """One row of the table: both requirement sets compiled for the target, and pip's dry run of the larger one
     that resolves (the base set alone where Keras does not)."""
-    uv_platform, tags, promised = TARGETS[target]
+    _, _, promised = TARGETS[target]
     row = {"target": target, "python": python, "promised": promised}
-    pins = {}
-    for kind, files in REQUIREMENTS.items():
-        pins[kind], row[f"{kind}_why"] = _compile(folder, uv_platform, python, files)
-    checked = "keras" if pins["keras"] is not None else "base"
-    installs, why = (None, row["base_why"]) if pins[checked] is None else _pip_dry_run(
-        pip, folder, pins[checked], tags, python, scratch / "report.json")
+    row.update({f"{kind}_why": why[kind] for kind in REQUIREMENTS})
+    installs, failure, size = dry_run
     sizes = {} if installs is None else {
         f"{item['metadata']['name'].lower().replace('_', '-')}=={item['metadata']['version']}":
-            _file_size(item["download_info"]["url"]) for item in installs}
+            size(item["download_info"]["url"]) for item in installs}
     for kind in REQUIREMENTS:
         if pins[kind] is None:
             row[kind] = False
@@ -164,7 +227,7 @@ def _resolve(pip, folder, scratch, target, python):
         wanted = {pin.split(";")[0].strip().lower().replace("_", "-") for pin in pins[kind]}
         row[kind] = installs is not None and wanted <= set(sizes)
         if not row[kind]:
-            row[f"{kind}_why"] = row[f"{kind}_why"] or why or sorted(wanted - set(sizes))
+            row[f"{kind}_why"] = row[f"{kind}_why"] or failure or sorted(wanted - set(sizes))
             continue
         row[f"{kind}_mb"] = sum(sizes[pin] for pin in wanted) / 1e6
         if kind == "keras":
@@ -177,10 +240,32 @@ def _resolve(pip, folder, scratch, target, python):
 @pytest.fixture(scope="module")
 def table(pip, kit_files, tmp_path_factory):
     jobs = [(target, python, tmp_path_factory.mktemp("resolve")) for target in TARGETS for python in PYTHONS]
+
+    def compile_both(job):
+        target, python, _ = job
+        return zip(*(_compile(kit_files, TARGETS[target][0], python, files) for files in REQUIREMENTS.values()))
+
     # The index answers slowly, one page at a time, and the suite's other tests need the cores: the resolutions
     # mostly wait, so ten at once (folders made first: pytest's temporary-folder factory is not made for threads).
     with concurrent.futures.ThreadPoolExecutor(10) as pool:
-        rows = list(pool.map(lambda job: _resolve(pip, kit_files, job[2], *job[:2]), jobs))
+        compiled = [(dict(zip(REQUIREMENTS, pins)), dict(zip(REQUIREMENTS, why)))
+                    for pins, why in pool.map(compile_both, jobs)]
+        index = PinnedIndex({pin for pins, _ in compiled for kind in REQUIREMENTS for pin in pins[kind] or []})
+        try:
+            def dry_run(job, pins):
+                target, python, scratch = job
+                checked = "keras" if pins["keras"] is not None else "base"
+                if pins[checked] is None:
+                    return None, None, index.size
+                installs, failure = _pip_dry_run(pip, kit_files, index.url, pins[checked], TARGETS[target][1],
+                                                 python, scratch / "report.json")
+                return installs, failure, index.size
+
+            runs = list(pool.map(dry_run, jobs, [pins for pins, _ in compiled]))
+        finally:
+            index.close()
+    rows = [_row(target, python, pins, why, run)
+            for (target, python, _), (pins, why), run in zip(jobs, compiled, runs)]
     _write_table(rows)
     return rows
 
