@@ -9,6 +9,7 @@ assignments' test material or the solutions is in the kit; the sizes START-HERE 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -78,12 +79,17 @@ def kit(tmp_path_factory):
     return output / "student-kit"
 
 
-def _kit_venv(kit, tmp_path_factory, name, requirements):
-    """A fresh venv with the kit's requirement files installed, as START-HERE says, from the kit folder only: the
-    system Python's ``venv`` and the venv's own ``pip``."""
+def _kit_venv(kit, tmp_path_factory, name, requirements, base=None):
+    """A venv with the kit's requirement files installed, as START-HERE says, from the kit folder only: the system
+    Python's ``venv`` and the venv's own ``pip``. With ``base``, a copy of that venv (the base kit installed) in
+    which the student's second ``pip install`` adds Keras, as it would in their own venv."""
     venv = tmp_path_factory.mktemp(name) / "venv"
     started = time.perf_counter()
-    _run([str(base_python()), "-m", "venv", str(venv)], cwd=kit, env=_clean_environment(venv))
+    if base is None:
+        _run([str(base_python()), "-m", "venv", str(venv)], cwd=kit, env=_clean_environment(venv))
+    else:
+        # A venv moves with its folder when run as venv/bin/python (as here): sys.prefix comes from pyvenv.cfg.
+        shutil.copytree(base, venv, symlinks=True)
     arguments = [argument for file in requirements for argument in ("-r", file)]
     _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
           *arguments], cwd=kit, env=_clean_environment(venv), timeout=1800)
@@ -103,8 +109,9 @@ def kit_venv(kit, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def keras_venv(kit, tmp_path_factory):
-    return _kit_venv(kit, tmp_path_factory, "kit-venv-keras", ["requirements.txt", "requirements-keras.txt"])
+def keras_venv(kit, kit_venv, tmp_path_factory):
+    return _kit_venv(kit, tmp_path_factory, "kit-venv-keras", ["requirements.txt", "requirements-keras.txt"],
+                     base=kit_venv)
 
 
 def _record(what, seconds, unit="s"):
@@ -405,7 +412,7 @@ def test_05_self_check_warns_below_the_hidden_tests_accuracy(kit, keras_venv, tm
 
 
 @pytest.fixture(scope="module")
-def jax_venv(kit, tmp_path_factory):
+def jax_venv(kit, kit_venv, tmp_path_factory):
     """The kit's Keras as CPython 3.14 gets it (Keras on JAX: TensorFlow has no wheel there), on this Python:
     requirements-keras.txt's lines whose markers hold for Python 3.14 on this platform, markers evaluated by
     ``packaging`` for that target."""
@@ -420,7 +427,8 @@ def jax_venv(kit, tmp_path_factory):
     assert any(line.startswith("jax==") for line in lines) and not any(line.startswith("tensorflow") for line in lines)
     (kit / "requirements-keras-py314.txt").write_text("\n".join(lines) + "\n")
     try:
-        return _kit_venv(kit, tmp_path_factory, "kit-venv-jax", ["requirements.txt", "requirements-keras-py314.txt"])
+        return _kit_venv(kit, tmp_path_factory, "kit-venv-jax", ["requirements.txt", "requirements-keras-py314.txt"],
+                         base=kit_venv)
     finally:
         (kit / "requirements-keras-py314.txt").unlink()
 
