@@ -1,7 +1,8 @@
 """The built book in a real browser (Debian's Chromium driven by Playwright): every page loads without console
 errors, renders its math and images, passes axe-core's WCAG 2.0/2.1 A and AA rules, fits its code, outputs and
 display equations in their boxes at 1280 px, plays its animations, navigates and searches, and never asks for
-anything outside 127.0.0.1. Screenshots of every page at 1280 px and 390 px go to test-artifacts/screenshots/."""
+anything outside 127.0.0.1. Screenshots of every page (whole at 1280 px, its first screen at 390 px) go to
+test-artifacts/screenshots/."""
 
 import functools
 import http.server
@@ -32,11 +33,11 @@ TOO_WIDE = """() => {
   }
   return wide;
 }"""
-# Marks each code span (pre span) whose contrast axe would compute exactly as for an earlier one: same colour,
-# same background behind it, same font size and weight.
+# Marks each code span (pre span) and each element of a formula (MathJax's mjx-* elements) whose contrast axe would
+# compute exactly as for an earlier one: same colour, same background behind it, same font size and weight.
 SAME_LOOK_AS_AN_EARLIER_SPAN = """() => {
   const seen = new Set();
-  for (const span of document.querySelectorAll('pre span')) {
+  for (const span of document.querySelectorAll('pre span, mjx-container, mjx-container *')) {
     const style = getComputedStyle(span);
     let background = 'transparent';
     for (let e = span; e; e = e.parentElement) {
@@ -135,8 +136,9 @@ def test_every_page_loads_cleanly_offline_accessible_and_fits_at_1280_px(book, s
             problems.append(f"{relative}: images without a meaningful alt text {unnamed[:2]}")
         violations = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"],
                                             "rules": {"color-contrast": {"enabled": False}}}).response["violations"]
-        # Contrast of code: one span per distinct look is enough (thousands of highlighted tokens share a few dozen
-        # colours, and axe spends seconds per page on repeats); every other element is checked as usual.
+        # Contrast of code and formulas: one element per distinct look is enough (thousands of highlighted tokens and
+        # formula glyphs share a few dozen looks, and axe spends seconds per page on repeats); every other element is
+        # checked as usual.
         page.evaluate(SAME_LOOK_AS_AN_EARLIER_SPAN)
         violations += axe.run(page, context={"exclude": [["[data-same-look]"]]},
                               options={"runOnly": {"type": "rule", "values": ["color-contrast"]},
@@ -151,7 +153,7 @@ def test_every_page_loads_cleanly_offline_accessible_and_fits_at_1280_px(book, s
         page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.wait_for_timeout(100)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"))
         # Errors logged at either width or while axe-core reads the page (it fetches the stylesheets again).
         if record["errors"]:
             problems.append(f"{relative}: console errors {record['errors'][:2]}")
