@@ -1,6 +1,7 @@
 """Timings that matter to students, instructors and CI, each the median of ``--repeat`` runs.
 
-    python -m benchmarks [--repeat 3] [--only setup,book,nbval,autograde,throughput,suite,service] [--class-size 16]
+    python -m benchmarks [--repeat 3] [--only setup,book,nbval,autograde,throughput,suite,platforms,service]
+                         [--class-size 16]
                          [--soak 300] [--service-assignments all]
 
 * setup: a fresh clone's ``make setup`` (new .venv, packages from the registry or uv's cache);
@@ -11,6 +12,9 @@
 * throughput: a synthetic class of assignment 01, released, then autograded sequentially and with one worker per
   core, in notebooks per minute (the whole ``autograde`` call), and whether both runs gave identical grades;
 * suite: the whole ``make test``, and its ten slowest tests;
+* platforms: the student kit's platform table (``tests/student/test_kit_platforms.py``, resolved on the package
+  index once, not repeated): each platform and CPython START-HERE names, whether the base kit and Keras resolve,
+  with which backend, and the download sizes;
 * service: the grading service under load, a soak rather than a timing: ``--soak``
   submissions (default 300) of assignment 01 dropped into a JupyterHub exchange at once, graded by 2 Celery
   workers with a private Redis and PostgreSQL, a worker killed with SIGKILL and the database restarted on the
@@ -217,6 +221,26 @@ def bench_suite(repeat, rows):
         rows.append((f"  slow: {test.strip()[:90]}", float(seconds), "s"))
 
 
+def bench_platforms(repeat, rows):
+    """The kit's platform table, printed whole (its test resolves it on the package index: once, not repeated)."""
+    with tempfile.TemporaryDirectory() as artefacts:
+        completed = subprocess.run(
+            [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "-o", "addopts=",
+             "tests/student/test_kit_platforms.py"], cwd=REPO, capture_output=True, text=True,
+            env=dict(os.environ, CONVCOURSE_ARTEFACTS=artefacts))
+        table = Path(artefacts, "kit-platforms.md")
+        if not table.exists():
+            raise RuntimeError(f"the platform test wrote no table:\n{completed.stdout[-3000:]}")
+        text = table.read_text()
+    print(f"\nThe student kit's platforms (tests/student/test_kit_platforms.py):\n{text}", flush=True)
+    lines = [line for line in text.splitlines()[2:] if line.startswith("|")]
+    rows.append(("kit platforms x CPython where the base kit resolves",
+                 sum("| resolves" in line.split("|")[3] for line in lines), f"of {len(lines)}"))
+    rows.append(("kit platforms x CPython where Keras resolves", sum("Keras on" in line for line in lines),
+                 f"of {len(lines)} (macOS on Intel excluded by START-HERE)"))
+    rows.append(("platform test passed", float(completed.returncode == 0), "1 = yes"))
+
+
 def bench_service(repeat, rows, soak, assignments):
     from benchmarks import service_soak
 
@@ -226,7 +250,7 @@ def bench_service(repeat, rows, soak, assignments):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="setup,book,nbval,autograde,throughput,suite,service")
+    parser.add_argument("--only", default="setup,book,nbval,autograde,throughput,suite,platforms,service")
     parser.add_argument("--class-size", type=int, default=16)
     parser.add_argument("--assignments", default="", help="autograde only these, by prefix: --assignments 04,05")
     parser.add_argument("--soak", type=int, default=300, help="submissions of the service's soak")
@@ -239,6 +263,7 @@ def main(argv=None):
     benches = [("setup", bench_setup), ("book", bench_book), ("nbval", bench_nbval),
                ("autograde", lambda r, out: bench_autograde(r, out, chosen)),
                ("throughput", lambda r, out: bench_throughput(r, out, args.class_size)), ("suite", bench_suite),
+               ("platforms", bench_platforms),
                ("service", lambda r, out: bench_service(r, out, args.soak, args.service_assignments))]
     for name, bench in benches:
         if name in wanted:
