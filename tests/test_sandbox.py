@@ -184,6 +184,25 @@ def test_cleanup_of_a_run_leaves_other_runs_alone(monkeypatch):
 
 
 @needs_isolation
+def test_boxes_whose_worker_is_gone_are_removed_and_no_other(monkeypatch):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    boxes = {}
+    for name, run in (("orphan", f"run-orphans-w{gone.pid}"), ("alive", f"run-orphans-w{os.getpid()}"),
+                      ("no worker", "run-orphans")):
+        monkeypatch.setenv("CONVCOURSE_RUN_ID", run)
+        boxes[name] = Box()
+    try:
+        assert sandbox.destroy_orphaned_boxes() >= 1
+        assert not boxes["orphan"].root.exists()
+        assert all(boxes[name].root.exists() and os.path.ismount(boxes[name].scratch)
+                   for name in ("alive", "no worker"))
+    finally:
+        for box in boxes.values():
+            box.destroy()
+
+
+@needs_isolation
 def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch):
     """A checkout in a 0750 home folder: the sandbox user could not read the runtime, so nothing runs at all."""
     home = tmp_path / "home"

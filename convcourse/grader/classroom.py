@@ -33,7 +33,7 @@ import nbformat
 from convcourse.grader import grading
 from convcourse.grader.caps import cut
 from convcourse.grader.collect import COLLECT_SUFFIX, collect_download
-from convcourse.grader.sandbox import destroy_boxes_of_run, isolation_problems, unsafe_mode
+from convcourse.grader.sandbox import destroy_boxes_of_run, destroy_orphaned_boxes, isolation_problems, unsafe_mode
 from convcourse.grader.service import settings as service_settings
 
 INCIDENTS = {"KernelDied", "KernelUnresponsive", "NotRun", "CellTimeoutError", "NotebookTimeLimit", "GradingLimit"}
@@ -334,6 +334,7 @@ def autograde(course_root, assignment, workers=None, students=None):
                 notes[student].append(f"the grading service could not grade this notebook: {row['reason']}")
         return _summarise(course_root, assignment, students, notes, log, start)
     run = os.environ.setdefault("CONVCOURSE_RUN_ID", f"run-{uuid.uuid4().hex[:12]}")
+    destroy_orphaned_boxes()  # what an interrupted earlier run left
     try:
         retried = []
         log = grading.autograde(course_root, assignment, students, workers=workers, progress=progress,

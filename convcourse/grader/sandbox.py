@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import stat
@@ -191,6 +192,18 @@ def destroy_boxes_of_run(run):
         box._mounted = os.path.ismount(box.scratch)
         box.destroy()
         removed += 1
+    return removed
+
+
+def destroy_orphaned_boxes():
+    """Remove the boxes whose grading worker (``w<pid>`` in their name, :mod:`convcourse.grader.contained`) no
+    longer exists: a worker machine killed in the middle of a notebook leaves them, with nobody left to clean up.
+    A box whose worker is alive, or whose name has no worker, is left alone. Returns how many were removed."""
+    removed = 0
+    for root in sandbox_root().iterdir():
+        match = re.fullmatch(r"(?P<run>.+-w(?P<pid>\d+))-[^-]+", root.name)
+        if match and root.exists() and not os.path.exists(f"/proc/{match.group('pid')}"):
+            removed += destroy_boxes_of_run(match.group("run"))
     return removed
 
 

@@ -53,6 +53,9 @@ def main(argv=None):
         return
     _require_setting()
     if args.command == "worker":
+        from convcourse.grader.sandbox import destroy_orphaned_boxes
+
+        destroy_orphaned_boxes()  # what this machine's killed workers left
         command = [sys.executable, "-m", "celery", "-A", "convcourse.grader.service.tasks", "worker",
                    "--loglevel", "INFO", "-n", args.name, "-E"]
         if args.concurrency:
