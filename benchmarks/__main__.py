@@ -235,7 +235,7 @@ def bench_platforms(repeat, rows):
     print(f"\nThe student kit's platforms (tests/student/test_kit_platforms.py):\n{text}", flush=True)
     lines = [line for line in text.splitlines()[2:] if line.startswith("|")]
     rows.append(("kit platforms x CPython where the base kit resolves",
-                 sum("| resolves" in line.split("|")[3] for line in lines), f"of {len(lines)}"))
+                 sum(line.split("|")[3].strip().startswith("resolves") for line in lines), f"of {len(lines)}"))
     rows.append(("kit platforms x CPython where Keras resolves", sum("Keras on" in line for line in lines),
                  f"of {len(lines)} (macOS on Intel excluded by START-HERE)"))
     rows.append(("platform test passed", float(completed.returncode == 0), "1 = yes"))
