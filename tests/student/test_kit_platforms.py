@@ -151,10 +151,9 @@ class PinnedIndex:
         for pin in pins:
             name, _, version = pin.split(";")[0].strip().partition("==")
             self.versions.setdefault(canonicalize_name(name), set()).add(version.strip())
-        self.files = {}
         with concurrent.futures.ThreadPoolExecutor(10) as pool:
-            for project, files in zip(self.versions, pool.map(self._pinned_files, self.versions)):
-                self.files[project] = files
+            self.files = dict(zip(self.versions, pool.map(self._pinned_files, self.versions)))
+        self.sizes = {entry["filename"]: entry["size"] for files in self.files.values() for entry in files}
         handler = functools.partial(_PinnedIndexHandler, self)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -182,8 +181,7 @@ class PinnedIndex:
         """The size in bytes of the wheel at ``url`` (as the index states it), or a local file's."""
         if url.startswith("file:"):
             return Path(urllib.request.url2pathname(url[5:])).stat().st_size
-        name = urllib.request.unquote(url.rsplit("/", 1)[-1].split("#")[0])
-        return next(entry["size"] for files in self.files.values() for entry in files if entry["filename"] == name)
+        return self.sizes[urllib.request.unquote(url.rsplit("/", 1)[-1].split("#")[0])]
 
     def close(self):
         self.server.shutdown()
@@ -210,13 +208,13 @@ class _PinnedIndexHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _row(target, python, pins, why, dry_run):
+def _row(target, python, pins, why, dry_run, size):
     """One row of the table: both requirement sets compiled for the target, and pip's dry run of the larger one
     that resolves (the base set alone where Keras does not)."""
     _, _, promised = TARGETS[target]
     row = {"target": target, "python": python, "promised": promised}
     row.update({f"{kind}_why": why[kind] for kind in REQUIREMENTS})
-    installs, failure, size = dry_run
+    installs, failure = dry_run
     sizes = {} if installs is None else {
         f"{item['metadata']['name'].lower().replace('_', '-')}=={item['metadata']['version']}":
             size(item["download_info"]["url"]) for item in installs}
@@ -256,15 +254,14 @@ def table(pip, kit_files, tmp_path_factory):
                 target, python, scratch = job
                 checked = "keras" if pins["keras"] is not None else "base"
                 if pins[checked] is None:
-                    return None, None, index.size
-                installs, failure = _pip_dry_run(pip, kit_files, index.url, pins[checked], TARGETS[target][1],
-                                                 python, scratch / "report.json")
-                return installs, failure, index.size
+                    return None, None
+                return _pip_dry_run(pip, kit_files, index.url, pins[checked], TARGETS[target][1], python,
+                                    scratch / "report.json")
 
             runs = list(pool.map(dry_run, jobs, [pins for pins, _ in compiled]))
         finally:
             index.close()
-    rows = [_row(target, python, pins, why, run)
+    rows = [_row(target, python, pins, why, run, index.size)
             for (target, python, _), (pins, why), run in zip(jobs, compiled, runs)]
     _write_table(rows)
     return rows
