@@ -3,7 +3,7 @@ with a working folder of its own, and a watcher on a JupyterHub exchange.
 
 A class of four submits assignment 01 through the exchange (alice and carol with nbgrader's own ``submit``, the
 others written into the inbound folder as ``submit`` writes them). While it is graded, one worker is killed with SIGKILL
-in the middle of a notebook and PostgreSQL is restarted; the instructor's ``reconcile`` puts the lost notebook back
+in the middle of a notebook, PostgreSQL is restarted and so is the broker, Redis; the instructor's ``reconcile`` puts the lost notebook back
 on the queue. Then: every submission is graded, exactly once (one record, one completed grading, one nbgrader
 submission per student); the grades are those ``make autograde`` gives the same notebooks on this machine with
 SQLite; each student's feedback is in the exchange and *Fetch Feedback* brings it; carol, over her daily quota of
@@ -162,11 +162,13 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
         # A submission no worker can grade (an assignment it does not have): tried twice, then failed, with why.
         intake.submit("submit", "mallory", "99_missing", b"{}", "2026-01-01 00:00:00.000000 UTC")
 
-        # A worker dies in the middle of a notebook; the database restarts while the other one grades.
+        # A worker dies in the middle of a notebook; the database and the broker restart while the other one
+        # grades (its connection to both breaks in the middle of its notebook).
         running = _wait(lambda: [row for row in store.rows(status="running", assignment=ASSIGNMENT)
                                  if row["worker"] == workers[0].name], 180, "w1 to start grading")
         workers[0].kill()
         postgres.restart()
+        redis.restart()
         requeued = intake.reconcile()
         assert running[0]["id"] in {row["id"] for row in requeued}
         _wait(lambda: len(store.rows(status="graded")) == 4 and not store.rows(status=("queued", "running")),
