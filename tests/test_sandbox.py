@@ -4,6 +4,7 @@ whole, and its cleanup touches nothing else. Each test starts a real kernel thro
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -75,8 +76,18 @@ def test_grading_refuses_without_isolation(monkeypatch):
         run_in_kernel("1")
 
 
+@pytest.fixture(params=["bubblewrap", "zygote"])
+def kernel_start(request):
+    """Each kernel started by bubblewrap itself, or forked by the runtime's zygote into a box bubblewrap built."""
+    sandbox.stop_zygotes()
+    if request.param == "zygote":
+        sandbox.ensure_zygotes(["numpy"])
+    yield request.param
+    sandbox.stop_zygotes()
+
+
 @needs_isolation
-def test_a_kernel_sees_its_runtime_only_and_no_network():
+def test_a_kernel_sees_its_runtime_only_and_no_network(kernel_start):
     code = """
 import os, socket, sys
 print("uid", os.getuid())
@@ -104,8 +115,9 @@ print("processes", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
     assert f"root {expected}" in printed, printed
     assert "imported" not in printed, printed
     assert "network no" in printed
-    # bwrap's reaper and the kernel: no other process of the machine is visible.
-    assert "processes [1, 2]" in printed, printed
+    # bwrap's reaper and the kernel (from the zygote: bwrap's reaper, the placeholder and the kernel): no other
+    # process of the machine is visible, the zygote's neither.
+    assert f"processes {[1, 2] if kernel_start == 'bubblewrap' else [1, 2, 3]}" in printed, printed
 
 
 @needs_isolation
@@ -116,7 +128,7 @@ def test_only_the_runtime_is_mounted_from_the_checkout():
 
 
 @needs_isolation
-def test_memory_is_limited_for_all_processes_together(monkeypatch):
+def test_memory_is_limited_for_all_processes_together(monkeypatch, kernel_start):
     monkeypatch.setenv("CONVCOURSE_MEMORY_LIMIT_MB", "600")
     code = """
 import os, signal, time
@@ -144,7 +156,7 @@ print("killed", killed)
 
 
 @needs_isolation
-def test_private_tmp_is_capped(monkeypatch):
+def test_private_tmp_is_capped(monkeypatch, kernel_start):
     monkeypatch.setenv("CONVCOURSE_TMP_MB", "16")
     code = """
 written = 0
@@ -163,7 +175,7 @@ print("written", written)
 
 
 @needs_isolation
-def test_shutdown_removes_the_box_and_its_processes():
+def test_shutdown_removes_the_box_and_its_processes(kernel_start):
     printed, root = run_in_kernel("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n")
     assert not root.exists()
     for name in ("memory", "pids"):
@@ -214,7 +226,7 @@ def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch
 
 
 @needs_isolation
-def test_processes_a_cell_leaves_running_are_ended_the_kernel_stays():
+def test_processes_a_cell_leaves_running_are_ended_the_kernel_stays(kernel_start):
     async def main():
         km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
         await km.start_kernel()
@@ -237,3 +249,81 @@ def test_processes_a_cell_leaves_running_are_ended_the_kernel_stays():
 
     ended, printed = asyncio.run(main())
     assert ended >= 4 and "still here" in printed, (ended, printed)
+
+
+PRIVILEGES = """
+import ctypes, os
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+print({key: status[key].strip() for key in ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+                                             "NoNewPrivs")})
+libc = ctypes.CDLL(None, use_errno=True)
+print("new user namespace", libc.unshare(0x10000000) == 0)
+targets = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+    except FileNotFoundError:  # the listing's own descriptor
+        pass
+print("descriptors", sorted(t for t in targets if not t.startswith(("socket:", "pipe:", "anon_inode:"))))
+"""
+
+
+@needs_isolation
+@pytest.mark.parametrize("runtime", ["numpy", "keras"])
+def test_a_kernel_from_the_zygote_has_no_privilege_and_inherits_nothing(runtime):
+    """The zygote is root and imported the runtime: its kernel is the sandbox user with no capability at all, can
+    make no user namespace (bubblewrap's ``--disable-userns`` holds), and holds no file the zygote had open."""
+    sandbox.stop_zygotes()
+    sandbox.ensure_zygotes([runtime])
+    try:
+        printed, root = run_in_kernel(PRIVILEGES + "import sys; print('preloaded', 'keras' in sys.modules)", runtime)
+    finally:
+        sandbox.stop_zygotes()
+    nothing = "0000000000000000"
+    assert ("{'Uid': '60100\\t60100\\t60100\\t60100', 'Gid': '60100\\t60100\\t60100\\t60100', 'Groups': '', "
+            f"'CapInh': '{nothing}', 'CapPrm': '{nothing}', 'CapEff': '{nothing}', 'CapBnd': '{nothing}', "
+            f"'CapAmb': '{nothing}', 'NoNewPrivs': '1'}}") in printed, printed
+    assert "new user namespace False" in printed, printed
+    assert "descriptors ['/dev/null', '/dev/null', '/dev/null']" in printed, printed
+    assert f"preloaded {runtime == 'keras'}" in printed, printed
+
+
+@needs_isolation
+def test_the_zygote_forks_only_into_a_box(tmp_path):
+    """Asked for a kernel in a process that is not a box's placeholder (the grader itself, a process of the box
+    that is not the placeholder), the zygote refuses and starts nothing."""
+    sandbox.stop_zygotes()
+    sandbox.ensure_zygotes(["numpy"])
+    box = Box()
+    try:
+        procs = [str(folder / "cgroup.procs") for folder in box.cgroups.values()]
+
+        def ask(pid):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.connect(os.environ[sandbox.zygote_variable("numpy")])
+                request = {"placeholder": pid, "placeholder_program": "/usr/bin/sleep", "uid": 60100,
+                           "scratch": str(box.scratch), "cgroup_procs": procs, "environment": {}, "limits": [],
+                           "argv": []}
+                client.sendall(json.dumps(request).encode() + b"\n")
+                return json.loads(client.makefile("rb").readline())
+
+        assert "is not in the box's cgroup" in ask(os.getpid())["error"]
+        stray = subprocess.Popen(["sleep", "60"])
+        for path in procs:
+            with open(path, "w") as handle:
+                handle.write(str(stray.pid))
+        try:
+            assert "is not in a box of its own" in ask(stray.pid)["error"]
+        finally:
+            stray.kill()
+            stray.wait()
+    finally:
+        box.destroy()
+        sandbox.stop_zygotes()
+
+
+@needs_isolation
+def test_a_kernel_starts_the_plain_way_when_the_zygote_is_gone(monkeypatch, tmp_path):
+    monkeypatch.setenv(sandbox.zygote_variable("numpy"), str(tmp_path / "no-zygote"))
+    printed, _ = run_in_kernel("import os; print('processes', len([p for p in os.listdir('/proc') if p.isdigit()]))")
+    assert "processes 2" in printed, printed

@@ -262,6 +262,8 @@ class ContainedExecute(TrustedExecute):
 
     def preprocess(self, nb, resources=None, km=None):
         assignment = (resources or {}).get("nbgrader", {}).get("assignment", "")
+        # Before the first worker: the fork server, and so every worker and launcher, inherits the zygotes' names.
+        sandbox.ensure_zygotes(("numpy", "keras") if assignment.startswith(KERAS_ASSIGNMENTS) else ("numpy",))
         worker = _take_spare(assignment) or Worker(assignment, self.config, self.grader_memory_mb)
         _SPARE["notebooks"] += 1
         expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)

@@ -22,6 +22,7 @@ the README: then kernels run as the grader's user with resource limits only).
 """
 
 import asyncio
+import atexit
 import json
 import os
 import queue
@@ -39,7 +40,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Unicode
 
-from convcourse.grader.launcher import UNSAFE_VARIABLE, setting, unsafe_mode
+from convcourse.grader.launcher import UNSAFE_VARIABLE, box_environment, setting, unsafe_mode
 
 KERNEL_NAME = "convcourse-sandbox"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -156,6 +157,10 @@ class Box:
             fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
             names[pid], parents[pid] = fields.get("Name", "").strip(), int(fields.get("PPid", "0"))
         keep = {pid for pid, name in names.items() if name == "bwrap"}
+        try:  # a kernel from the zygote is not bubblewrap's child: the launcher wrote its pid beside the box
+            keep.add(int((self.root / "kernel-pid").read_text()))
+        except (OSError, ValueError):
+            pass
         # The kernel is bubblewrap's first child; orphans a cell left are bubblewrap's children too, but later.
         children = [pid for pid, parent in parents.items() if parent in keep and pid not in keep]
         keep |= {min(children, key=started.get)} if children else set()
@@ -225,6 +230,56 @@ def runtime_python(kind):
 
 _RUNTIMES = {}  # checked once per grading process
 
+# What a runtime's zygote imports once for all its kernels: what every kernel imports at its start or in its first
+# cells (ipykernel, NumPy, the course's student side; Keras and TensorFlow in the Keras runtime).
+ZYGOTE_PRELOADS = {
+    "numpy": ("numpy", "ipykernel.kernelapp", "ipykernel.ipkernel", "convcourse.student.notebook",
+              "convcourse.student.checks", "convcourse.student.callee"),
+}
+ZYGOTE_PRELOADS["keras"] = ZYGOTE_PRELOADS["numpy"] + ("keras", "convcourse.student.models")
+_ZYGOTES = {}
+
+
+def zygote_variable(kind):
+    return f"CONVCOURSE_ZYGOTE_{kind.upper()}"
+
+
+def ensure_zygotes(kinds):
+    """Start a kernel zygote (:mod:`convcourse.grader.zygote`) for each runtime in ``kinds`` that has none yet in this
+    process, and name its socket in the environment that kernel launchers inherit. Nothing without isolation: then
+    kernels start the plain way. The zygotes end with this process."""
+    if unsafe_mode() or isolation_problems():
+        return
+    from convcourse.grader import zygote
+
+    for kind in kinds:
+        if kind in _ZYGOTES and _ZYGOTES[kind][0].poll() is None:
+            continue
+        folder = Path(tempfile.mkdtemp(prefix="convcourse-zygote-"))  # 0700: only root enters it
+        venv = Path(runtime_python(kind)).parent.parent
+        environment = dict(box_environment(str(folder), venv),
+                           MPLBACKEND="module://matplotlib_inline.backend_inline")
+        process = subprocess.Popen(
+            [str(runtime_python(kind)), zygote.__file__, str(folder / "socket"), *ZYGOTE_PRELOADS[kind]],
+            env=environment, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(500):  # the socket exists before the imports start: launchers wait in its backlog
+            if (folder / "socket").exists() or process.poll() is not None:
+                break
+            time.sleep(0.01)
+        _ZYGOTES[kind] = (process, folder)
+        os.environ[zygote_variable(kind)] = str(folder / "socket")
+
+
+@atexit.register
+def stop_zygotes():
+    for kind, (process, folder) in list(_ZYGOTES.items()):
+        process.kill()
+        process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(zygote_variable(kind), None)
+        del _ZYGOTES[kind]
+
 
 class ReadyKernelClient(AsyncKernelClient):
     """A client that knows a kernel is ready as soon as it has answered ``kernel_info`` on the shell channel and
@@ -291,6 +346,9 @@ class SandboxKernelManager(AsyncKernelManager):
         self.ip = str(self.box.scratch / "kernel")
         env = dict(kw.pop("env", None) or os.environ)
         env.update(self.box.launcher_environment(runtime))
+        env.pop("CONVCOURSE_ZYGOTE", None)
+        if os.environ.get(zygote_variable(self.runtime)):
+            env["CONVCOURSE_ZYGOTE"] = os.environ[zygote_variable(self.runtime)]
         kw["env"] = env
         return await super()._async_pre_start_kernel(**kw)
 
