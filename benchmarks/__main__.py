@@ -165,6 +165,10 @@ def bench_autograde(repeat, rows, assignments=None):
             rows.append((f"autograde {assignment}: CPU of the first notebook, alone", statistics.median(cold_cpu), "s"))
             rows.append((f"autograde {assignment}: per notebook in a class", statistics.median(warm), "s"))
             rows.append((f"autograde {assignment}: CPU per notebook in a class", statistics.median(cpu), "s"))
+            # What one more student costs: the class's CPU less the first notebook's, which carries the batch's
+            # own start (nbgrader, the fork server, the kernel zygotes) as the class does.
+            rows.append((f"autograde {assignment}: CPU per further notebook (class of 4 less the first alone) / 3",
+                         statistics.median((4 * c - first) / 3 for c, first in zip(cpu, cold_cpu)), "s"))
             rows.append((f"autograde {assignment}: notebooks per minute, one worker per core",
                          statistics.median(parallel), "notebooks/min"))
             rows.append((f"autograde {assignment}: grading process's peak memory per student (largest)",

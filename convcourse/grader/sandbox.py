@@ -14,7 +14,9 @@ sandbox user (``CONVCOURSE_SANDBOX_UID``) and runs the kernel's runtime under ``
 runtime and of ``/usr`` only, no network, its own PID, IPC and UTS namespaces, size-capped private ``/tmp`` and
 ``/dev/shm``, ``--die-with-parent``. The course's checkout, its ``.git``, the main environment, solutions,
 gradebook and other students' boxes are simply not there. Cleanup kills the processes of one box's cgroups,
-nothing else.
+nothing else. Where :func:`ensure_zygotes` has started a zygote for the runtime (a grading batch does), bubblewrap
+builds the same box around a placeholder and the kernel is forked into it with its imports done
+(:mod:`convcourse.grader.zygote`).
 
 Isolation never degrades silently: without root, ``bwrap`` or writable cgroups, :func:`isolation_problems` says
 why and kernels refuse to start, unless the instructor sets ``CONVCOURSE_UNSAFE_NO_SANDBOX=1`` (documented in
@@ -255,15 +257,17 @@ def ensure_zygotes(kinds):
     for kind in kinds:
         if kind in _ZYGOTES and _ZYGOTES[kind][0].poll() is None:
             continue
-        folder = Path(tempfile.mkdtemp(prefix="convcourse-zygote-"))  # 0700: only root enters it
+        # A zygote that died is started again at the same address, which the fork server's workers already know.
+        folder = _ZYGOTES[kind][1] if kind in _ZYGOTES else Path(tempfile.mkdtemp(prefix="convcourse-zygote-"))
+        for stale in ("socket", "socket.new"):  # the folder is 0700: only root enters it
+            (folder / stale).unlink(missing_ok=True)
         venv = Path(runtime_python(kind)).parent.parent
-        environment = dict(box_environment(str(folder), venv),
-                           MPLBACKEND="module://matplotlib_inline.backend_inline")
+        environment = dict(box_environment(str(folder), venv), MPLBACKEND="module://matplotlib_inline.backend_inline")
         process = subprocess.Popen(
             [str(runtime_python(kind)), zygote.__file__, str(folder / "socket"), *ZYGOTE_PRELOADS[kind]],
             env=environment, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
-        for _ in range(500):  # the socket exists before the imports start: launchers wait in its backlog
+        for _ in range(500):  # the socket appears once it listens, before the imports: launchers wait in its backlog
             if (folder / "socket").exists() or process.poll() is not None:
                 break
             time.sleep(0.01)
