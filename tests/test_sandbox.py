@@ -4,6 +4,7 @@ whole, and its cleanup touches nothing else. Each test starts a real kernel thro
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -327,3 +328,34 @@ def test_a_kernel_starts_the_plain_way_when_the_zygote_is_gone(monkeypatch, tmp_
     monkeypatch.setenv(sandbox.zygote_variable("numpy"), str(tmp_path / "no-zygote"))
     printed, _ = run_in_kernel("import os; print('processes', len([p for p in os.listdir('/proc') if p.isdigit()]))")
     assert "processes 2" in printed, printed
+
+
+@needs_isolation
+def test_a_kernel_from_the_zygote_dies_with_its_launcher():
+    """As bubblewrap's ``--die-with-parent`` gives a kernel it starts: the launcher killed, bubblewrap goes, and so
+    does every process of its PID namespace, the kernel the zygote forked into it included."""
+    sandbox.stop_zygotes()
+    sandbox.ensure_zygotes(["numpy"])
+
+    async def main():
+        km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            kernel = int((km.box.root / "kernel-pid").read_text())
+            os.kill(km.provisioner.process.pid, signal.SIGKILL)
+            for _ in range(500):
+                if not os.path.exists(f"/proc/{kernel}") or " Z " in open(f"/proc/{kernel}/stat").read():
+                    return True
+                await asyncio.sleep(0.01)
+            return False
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    try:
+        assert asyncio.run(main())
+    finally:
+        sandbox.stop_zygotes()
