@@ -100,9 +100,12 @@ def _drop_to(uid):
     os.setuid(uid)
 
 
-def _placeholder_in(procs, seconds=30):
+def _placeholder_in(procs, bwrap, seconds=30):
     """The pid of the box's placeholder (``sleep``), once it runs, from the box's cgroup."""
     for _ in range(int(seconds * 200)):
+        ended, status = os.waitpid(bwrap, os.WNOHANG)
+        if ended:
+            raise RuntimeError(f"bubblewrap ended before its box was ready (wait status {status})")
         for pid in Path(procs).read_text().split():
             try:
                 if Path(f"/proc/{pid}/comm").read_text() == Path(PLACEHOLDER).name + "\n":
@@ -129,7 +132,7 @@ def _from_zygote(zygote, runtime, scratch, requests, kernel_args, uid):
         os.execve(command[0], command, {})
     # The box is built once the placeholder runs: bubblewrap's last step (it names its first process earlier).
     procs = [p for p in os.environ["CONVCOURSE_BOX_CGROUPS"].split(os.pathsep) if p]
-    placeholder = _placeholder_in(procs[-1])
+    placeholder = _placeholder_in(procs[-1], bwrap)
     request = {"placeholder": placeholder, "placeholder_program": PLACEHOLDER, "uid": uid, "scratch": scratch, "cgroup_procs": procs,
                "environment": box_environment(scratch, Path(runtime).parent.parent), "limits": box_limits(),
                "argv": kernel_args}
