@@ -2,6 +2,7 @@
 whole, and its cleanup touches nothing else. Each test starts a real kernel through the real kernel manager."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -226,15 +227,25 @@ def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch
         run_in_kernel("1")
 
 
+@contextlib.asynccontextmanager
+async def ready_kernel():
+    """A sandboxed kernel that has answered, and its client; both stopped at the end."""
+    km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
+    await km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
 @needs_isolation
 def test_processes_a_cell_leaves_running_are_ended_the_kernel_stays(kernel_start):
     async def main():
-        km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with ready_kernel() as (km, kc):
             code = ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        time.sleep(600)\n"
                     "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(600)\n    os._exit(0)\n"
                     "time.sleep(1)")
@@ -244,9 +255,6 @@ def test_processes_a_cell_leaves_running_are_ended_the_kernel_stays(kernel_start
             await kc.execute_interactive("print('still here')", timeout=60,
                                          output_hook=lambda m: printed.append(m["content"].get("text", "")))
             return ended, "".join(printed)
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
     ended, printed = asyncio.run(main())
     assert ended >= 4 and "still here" in printed, (ended, printed)
@@ -338,12 +346,7 @@ def test_a_kernel_from_the_zygote_dies_with_its_launcher():
     sandbox.ensure_zygotes(["numpy"])
 
     async def main():
-        km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
+        async with ready_kernel() as (km, _):
             kernel = int((km.box.root / "kernel-pid").read_text())
             os.kill(km.provisioner.process.pid, signal.SIGKILL)
             for _ in range(500):
@@ -351,9 +354,6 @@ def test_a_kernel_from_the_zygote_dies_with_its_launcher():
                     return True
                 await asyncio.sleep(0.01)
             return False
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
     try:
         assert asyncio.run(main())
