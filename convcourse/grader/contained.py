@@ -52,7 +52,7 @@ def _preloads(assignment):
     """What the fork server imports once: the grading code, the assignment's test material, Keras for 04–05."""
     modules = ["convcourse.grader.contained", "convcourse.grader.proxy", "nbclient", "nbgrader.api"]
     if assignment.startswith(KERAS_ASSIGNMENTS):
-        modules += ["keras", "convcourse.student.models"]
+        modules += ["convcourse.grader.lean_keras", "convcourse.student.models"]
     package = f"convcourse.assignments.a{assignment}"
     folder = Path(__file__).resolve().parents[1] / "assignments" / f"a{assignment}"
     modules += [f"{package}.{path.stem}" for path in sorted(folder.glob("[!_]*.py"))]
