@@ -217,6 +217,25 @@ def test_boxes_whose_worker_is_gone_are_removed_and_no_other(monkeypatch):
 
 
 @needs_isolation
+def test_cgroups_of_grading_workers_that_are_gone_are_removed_and_no_other():
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    made = {}
+    for name, pid in (("gone", gone.pid), ("alive", os.getpid())):
+        made[name] = [parent / f"run-orphans-grader{pid}" for parent in sandbox.cgroup_folders().values()]
+        for folder in made[name]:
+            folder.mkdir(parents=True, exist_ok=True)
+    try:
+        sandbox.destroy_orphaned_boxes()
+        assert not any(folder.exists() for folder in made["gone"])
+        assert all(folder.exists() for folder in made["alive"])
+    finally:
+        for folder in made["gone"] + made["alive"]:
+            if folder.exists():
+                folder.rmdir()
+
+
+@needs_isolation
 def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch):
     """A checkout in a 0750 home folder: the sandbox user could not read the runtime, so nothing runs at all."""
     home = tmp_path / "home"

@@ -205,13 +205,30 @@ def destroy_boxes_of_run(run):
 def destroy_orphaned_boxes():
     """Remove the boxes whose grading worker (``w<pid>`` in their name, :mod:`convcourse.grader.contained`) no
     longer exists: a worker machine killed in the middle of a notebook leaves them, with nobody left to clean up.
-    A box whose worker is alive, or whose name has no worker, is left alone. Returns how many were removed."""
+    A box whose worker is alive, or whose name has no worker, is left alone. The empty cgroups of such workers go
+    too. Returns how many boxes were removed."""
     removed = 0
     for root in sandbox_root().iterdir():
         match = re.fullmatch(r"(?P<run>.+-w(?P<pid>\d+))-[^-]+", root.name)
         if match and root.exists() and not os.path.exists(f"/proc/{match.group('pid')}"):
             removed += destroy_boxes_of_run(match.group("run"))
+    _remove_orphaned_worker_cgroups()
     return removed
+
+
+def _remove_orphaned_worker_cgroups():
+    """The cgroups of grading workers (``<run>-grader<pid>``, :mod:`convcourse.grader.contained`) that no longer
+    exist: a worker killed with its parent never removes its own. A cgroup with a process in it stays."""
+    if unsafe_mode() or isolation_problems():
+        return
+    for parent in cgroup_folders().values():
+        for folder in parent.glob("*-grader*"):
+            match = re.fullmatch(r".+-grader(?P<pid>\d+)", folder.name)
+            if match and not os.path.exists(f"/proc/{match.group('pid')}"):
+                try:
+                    folder.rmdir()
+                except OSError:  # still holds a process (a straggler of that worker): the next sweep takes it
+                    pass
 
 
 def _others_can_reach(folder):
