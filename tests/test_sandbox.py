@@ -5,10 +5,13 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -378,3 +381,19 @@ def test_a_kernel_from_the_zygote_dies_with_its_launcher():
         assert asyncio.run(main())
     finally:
         sandbox.stop_zygotes()
+
+
+@needs_isolation
+def test_the_folder_of_a_zygote_whose_grader_is_gone_is_removed_when_zygotes_start_again():
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = Path(tempfile.mkdtemp(prefix=f"convcourse-zygote-{gone.pid}-"))
+    mine = Path(tempfile.mkdtemp(prefix=f"convcourse-zygote-{os.getpid()}-"))
+    sandbox.stop_zygotes()
+    try:
+        sandbox.ensure_zygotes(["numpy"])
+        assert not left.exists() and mine.exists()
+    finally:
+        sandbox.stop_zygotes()
+        shutil.rmtree(mine, ignore_errors=True)
+        shutil.rmtree(left, ignore_errors=True)

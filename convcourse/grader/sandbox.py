@@ -275,7 +275,10 @@ def ensure_zygotes(kinds):
         if kind in _ZYGOTES and _ZYGOTES[kind][0].poll() is None:
             continue
         # A zygote that died is started again at the same address, which the fork server's workers already know.
-        folder = _ZYGOTES[kind][1] if kind in _ZYGOTES else Path(tempfile.mkdtemp(prefix="convcourse-zygote-"))
+        if not _ZYGOTES:
+            _remove_folders_of_gone_zygotes()
+        folder = _ZYGOTES[kind][1] if kind in _ZYGOTES else Path(
+            tempfile.mkdtemp(prefix=f"convcourse-zygote-{os.getpid()}-"))
         for stale in ("socket", "socket.new"):  # the folder is 0700: only root enters it
             (folder / stale).unlink(missing_ok=True)
         venv = Path(runtime_python(kind)).parent.parent
@@ -290,6 +293,14 @@ def ensure_zygotes(kinds):
             time.sleep(0.01)
         _ZYGOTES[kind] = (process, folder)
         os.environ[zygote_variable(kind)] = str(folder / "socket")
+
+
+def _remove_folders_of_gone_zygotes():
+    """The folders (a socket) of zygotes whose grading process is gone without its exit handlers (killed)."""
+    for folder in Path(tempfile.gettempdir()).glob("convcourse-zygote-*-*"):
+        owner = folder.name.split("-")[2]
+        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @atexit.register
