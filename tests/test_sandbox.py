@@ -22,29 +22,36 @@ ISOLATED = not isolation_problems()
 needs_isolation = pytest.mark.skipif(not ISOLATED, reason="needs root, bubblewrap and cgroups")
 
 
+@contextlib.asynccontextmanager
+async def ready_kernel(runtime="numpy", timeout=60):
+    """A sandboxed kernel that has answered, and its client; both stopped at the end."""
+    km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME, runtime=runtime)
+    await km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=timeout)
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
 def run_in_kernel(code, runtime="numpy", timeout=60):
     """Start a sandboxed kernel, run ``code``, return what it printed (stdout) and the box it had."""
 
     async def main():
-        km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME, runtime=runtime)
-        await km.start_kernel()
-        box_root = km.box.root
-        kc = km.client()
-        kc.start_channels()
         printed = []
-        try:
-            await kc.wait_for_ready(timeout=timeout)
 
-            def keep(message):
-                if message["msg_type"] == "stream":
-                    printed.append(message["content"]["text"])
-                elif message["msg_type"] == "error":
-                    printed.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+        def keep(message):
+            if message["msg_type"] == "stream":
+                printed.append(message["content"]["text"])
+            elif message["msg_type"] == "error":
+                printed.append(f"{message['content']['ename']}: {message['content']['evalue']}")
 
+        async with ready_kernel(runtime, timeout) as (km, kc):
+            box_root = km.box.root
             await kc.execute_interactive(code, timeout=timeout, output_hook=keep)
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
         return "".join(printed), box_root
 
     return asyncio.run(main())
@@ -247,21 +254,6 @@ def test_grading_refuses_a_runtime_other_users_cannot_read(tmp_path, monkeypatch
     monkeypatch.setattr(sandbox, "runtime_python", lambda kind: home / "venv" / "bin" / "python")
     with pytest.raises(RuntimeError, match="is not readable by other users"):
         run_in_kernel("1")
-
-
-@contextlib.asynccontextmanager
-async def ready_kernel():
-    """A sandboxed kernel that has answered, and its client; both stopped at the end."""
-    km = SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME)
-    await km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    try:
-        await kc.wait_for_ready(timeout=60)
-        yield km, kc
-    finally:
-        kc.stop_channels()
-        await km.shutdown_kernel(now=True)
 
 
 @needs_isolation

@@ -89,8 +89,13 @@ def _bwrap_command(runtime, scratch, requests, kernel_argv, uid):
     return command + kernel_argv
 
 
+def _box_cgroup_procs():
+    """The ``cgroup.procs`` files of the box's cgroups (memory, then pids), from the launcher's environment."""
+    return [procs for procs in os.environ["CONVCOURSE_BOX_CGROUPS"].split(os.pathsep) if procs]
+
+
 def _join_box_cgroups():
-    for procs in filter(None, os.environ["CONVCOURSE_BOX_CGROUPS"].split(os.pathsep)):
+    for procs in _box_cgroup_procs():
         Path(procs).write_text(str(os.getpid()))
 
 
@@ -131,11 +136,10 @@ def _from_zygote(zygote, runtime, scratch, requests, kernel_args, uid):
         _drop_to(uid)
         os.execve(command[0], command, {})
     # The box is built once the placeholder runs: bubblewrap's last step (it names its first process earlier).
-    procs = [p for p in os.environ["CONVCOURSE_BOX_CGROUPS"].split(os.pathsep) if p]
-    placeholder = _placeholder_in(procs[-1], bwrap)
-    request = {"placeholder": placeholder, "placeholder_program": PLACEHOLDER, "uid": uid, "scratch": scratch, "cgroup_procs": procs,
-               "environment": box_environment(scratch, Path(runtime).parent.parent), "limits": box_limits(),
-               "argv": kernel_args}
+    procs = _box_cgroup_procs()
+    request = {"placeholder": _placeholder_in(procs[-1], bwrap), "placeholder_program": PLACEHOLDER, "uid": uid,
+               "scratch": scratch, "cgroup_procs": procs, "limits": box_limits(), "argv": kernel_args,
+               "environment": box_environment(scratch, Path(runtime).parent.parent)}
     client.sendall(json.dumps(request).encode() + b"\n")
     with client.makefile("rb") as reader:
         reply = json.loads(reader.readline() or b'{"error": "the zygote closed the connection"}')

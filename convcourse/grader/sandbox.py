@@ -163,7 +163,8 @@ class Box:
             keep.add(int((self.root / "kernel-pid").read_text()))
         except (OSError, ValueError):
             pass
-        # The kernel is bubblewrap's first child; orphans a cell left are bubblewrap's children too, but later.
+        # bubblewrap's first child is the kernel (or, for a kernel from the zygote, the placeholder); orphans a cell
+        # left are bubblewrap's children too, but later.
         children = [pid for pid, parent in parents.items() if parent in keep and pid not in keep]
         keep |= {min(children, key=started.get)} if children else set()
         stray = [pid for pid in names if pid not in keep]
@@ -202,6 +203,11 @@ def destroy_boxes_of_run(run):
     return removed
 
 
+def _gone(pid):
+    """Has process ``pid`` (from a leftover's name) ended?"""
+    return not os.path.exists(f"/proc/{pid}")
+
+
 def destroy_orphaned_boxes():
     """Remove the boxes whose grading worker (``w<pid>`` in their name, :mod:`convcourse.grader.contained`) no
     longer exists: a worker machine killed in the middle of a notebook leaves them, with nobody left to clean up.
@@ -210,7 +216,7 @@ def destroy_orphaned_boxes():
     removed = 0
     for root in sandbox_root().iterdir():
         match = re.fullmatch(r"(?P<run>.+-w(?P<pid>\d+))-[^-]+", root.name)
-        if match and root.exists() and not os.path.exists(f"/proc/{match.group('pid')}"):
+        if match and root.exists() and _gone(match.group("pid")):
             removed += destroy_boxes_of_run(match.group("run"))
     _remove_orphaned_worker_cgroups()
     return removed
@@ -224,7 +230,7 @@ def _remove_orphaned_worker_cgroups():
     for parent in cgroup_folders().values():
         for folder in parent.glob("*-grader*"):
             match = re.fullmatch(r".+-grader(?P<pid>\d+)", folder.name)
-            if match and not os.path.exists(f"/proc/{match.group('pid')}"):
+            if match and _gone(match.group("pid")):
                 try:
                     folder.rmdir()
                 except OSError:  # still holds a process (a straggler of that worker): the next sweep takes it
@@ -271,12 +277,12 @@ def ensure_zygotes(kinds):
         return
     from convcourse.grader import zygote
 
+    if not _ZYGOTES:
+        _remove_folders_of_gone_zygotes()
     for kind in kinds:
         if kind in _ZYGOTES and _ZYGOTES[kind][0].poll() is None:
             continue
         # A zygote that died is started again at the same address, which the fork server's workers already know.
-        if not _ZYGOTES:
-            _remove_folders_of_gone_zygotes()
         folder = _ZYGOTES[kind][1] if kind in _ZYGOTES else Path(
             tempfile.mkdtemp(prefix=f"convcourse-zygote-{os.getpid()}-"))
         for stale in ("socket", "socket.new"):  # the folder is 0700: only root enters it
@@ -299,7 +305,7 @@ def _remove_folders_of_gone_zygotes():
     """The folders (a socket) of zygotes whose grading process is gone without its exit handlers (killed)."""
     for folder in Path(tempfile.gettempdir()).glob("convcourse-zygote-*-*"):
         owner = folder.name.split("-")[2]
-        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+        if owner.isdigit() and _gone(owner):
             shutil.rmtree(folder, ignore_errors=True)
 
 

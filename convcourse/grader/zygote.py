@@ -58,8 +58,8 @@ def _check(result, what):
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def _status(pid="self"):
-    with open(f"/proc/{pid}/status") as handle:
+def _own_status():
+    with open("/proc/self/status") as handle:
         return dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
 
 
@@ -96,10 +96,11 @@ def _drop_privileges(uid):
     _check(_libc.capset(ctypes.byref(_CapHeader(CAPABILITY_VERSION_3, 0)), (_CapData * 2)()), "clearing capabilities")
     _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities")
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs")
-    status = _status()
+    status = _own_status()
     expected = {**{f"Cap{kind}": NO_CAPABILITY for kind in ("Inh", "Prm", "Eff", "Bnd", "Amb")},
                 "Uid": "\t".join([str(uid)] * 4), "Gid": "\t".join([str(uid)] * 4), "Groups": "", "NoNewPrivs": "1"}
-    wrong = {key: status.get(key, "").strip() for key, value in expected.items() if status.get(key, "").strip() != value}
+    found = {key: status.get(key, "").strip() for key in expected}
+    wrong = {key: value for key, value in found.items() if value != expected[key]}
     if wrong:
         raise RuntimeError(f"privileges not dropped: {wrong}")
 
@@ -176,7 +177,6 @@ def main(argv):
     for module in argv[2:]:
         importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the children exit at once; nobody waits for them
-    print("ready", flush=True)
     while True:
         connection, _ = listener.accept()
         if os.fork() == 0:
