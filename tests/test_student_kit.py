@@ -9,6 +9,7 @@ assignments' test material or the solutions is in the kit; the sizes START-HERE 
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -34,28 +35,50 @@ UV = str(Path(sys.executable).parent / "uv")
 ARTEFACTS = Path(os.environ.get("CONVCOURSE_ARTEFACTS", REPO / "test-artifacts"))
 
 # Runs inside the kit's venv (python -I: no PYTHONPATH, no user site, not even the script's folder), with the
-# kit's own nbclient (JupyterLab brings it), so the kernel is the kit venv's and nothing of the repository.
+# kit's own nbclient (JupyterLab brings it), so the kernel is the kit venv's and nothing of the repository. One
+# runner serves every notebook of its venv, each in a kernel of its own: a runner per notebook spent 2.3 s of CPU
+# importing nbformat and nbclient (jsonschema compiles rfc3987-syntax's grammar) for 1-2 s of notebook. A request
+# is a line of JSON on stdin: the notebook, where to write it executed and the stem of the logs that take this
+# run's stdout and stderr (the runner's, and its kernel's, which inherits them when it starts), as a runner of its
+# own would have had them; the answer, on the runner's first stdout, is null or the traceback of the failure.
 RUNNER = textwrap.dedent('''
-    import json, sys, time
+    import json, os, sys, time, traceback
     import nbformat
     from nbclient import NotebookClient
 
-    source, target = sys.argv[1], sys.argv[2]
-    notebook = nbformat.read(source, as_version=4)
-    probe = ("import importlib.util, json, sys\\n"
-             "import convcourse\\n"
-             "print(json.dumps({'modules': sorted(m for m in ('tensorflow', 'keras', 'scipy', 'torch', 'jax') if m in sys.modules),"
-             " 'convcourse': convcourse.__file__, 'path': sys.path, 'executable': sys.executable,"
-             " 'found': [m for m in ('convcourse.grader', 'convcourse.assignments', 'convcourse.book')"
-             " if importlib.util.find_spec(m) is not None]}))")
-    notebook.cells.append(nbformat.v4.new_code_cell(probe, metadata={"tags": ["kit-probe"]}))
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(__import__("pathlib").Path(source).parent)}})
-    started = time.perf_counter()
-    client.execute()
-    notebook.metadata["kit_seconds"] = time.perf_counter() - started
-    nbformat.write(notebook, target)
+    answers = os.fdopen(os.dup(1), "w")
+    for request in sys.stdin:
+        source, target, logs = json.loads(request)
+        with open(logs + ".out", "w") as out, open(logs + ".err", "w") as err:
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+        os.chdir(os.path.dirname(source))
+        try:
+            notebook = nbformat.read(source, as_version=4)
+            probe = ("import importlib.util, json, sys\\n"
+                     "import convcourse\\n"
+                     "print(json.dumps({'modules': sorted(m for m in ('tensorflow', 'keras', 'scipy', 'torch', 'jax') if m in sys.modules),"
+                     " 'convcourse': convcourse.__file__, 'path': sys.path, 'executable': sys.executable,"
+                     " 'found': [m for m in ('convcourse.grader', 'convcourse.assignments', 'convcourse.book')"
+                     " if importlib.util.find_spec(m) is not None]}))")
+            notebook.cells.append(nbformat.v4.new_code_cell(probe, metadata={"tags": ["kit-probe"]}))
+            client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
+                                    resources={"metadata": {"path": os.path.dirname(source)}})
+            started = time.perf_counter()
+            client.execute()
+            notebook.metadata["kit_seconds"] = time.perf_counter() - started
+            nbformat.write(notebook, target)
+            failure = None
+        except Exception:
+            failure = traceback.format_exc()
+            print(failure, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        answers.write(json.dumps(failure) + "\\n")
+        answers.flush()
 ''')
+# The runner of each venv, started by its first notebook (again if it is gone) and stopped with its venv's fixture.
+_RUNNERS = {}
 
 
 def _run(command, **kwargs):
@@ -79,24 +102,36 @@ def kit(tmp_path_factory):
     return output / "student-kit"
 
 
-def _kit_venv(kit, tmp_path_factory, name, requirements, base=None):
+def _kit_venv(kit, tmp_path_factory, name, requirements, base=None, compiled=True):
     """A venv with the kit's requirement files installed, as START-HERE says, from the kit folder only: the system
     Python's ``venv`` and the venv's own ``pip``. With ``base``, a copy of that venv (the base kit installed) in
-    which the student's second ``pip install`` adds Keras, as it would in their own venv."""
+    which the student's second ``pip install`` adds Keras, as it would in their own venv. Without ``compiled``, pip
+    leaves the byte-compiling of the modules to their first import, as Python does when pip has not."""
     venv = tmp_path_factory.mktemp(name) / "venv"
     started = time.perf_counter()
     if base is None:
         _run([str(base_python()), "-m", "venv", str(venv)], cwd=kit, env=_clean_environment(venv))
     else:
         # A venv moves with its folder when run as venv/bin/python (as here): sys.prefix comes from pyvenv.cfg.
-        shutil.copytree(base, venv, symlinks=True)
+        # Its files are hard links to the base venv's, the same files without writing 378 MB again (up to 10 s of
+        # CPU on this disk): nothing writes into an installed file, pip unlinks a file before it writes one and
+        # moves a package away to uninstall it, Python writes a .pyc to a new file that it renames (after a whole
+        # run, every file that the base venv's RECORDs hash still had its hash).
+        shutil.copytree(base, venv, symlinks=True, copy_function=os.link)
     arguments = [argument for file in requirements for argument in ("-r", file)]
+    arguments += [] if compiled else ["--no-compile"]
     _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
           *arguments], cwd=kit, env=_clean_environment(venv), timeout=1800)
     seconds = time.perf_counter() - started
-    _record(f"venv {name} ({' + '.join(requirements)})", seconds)
-    _record(f"venv {name} on disk", _megabytes_on_disk(venv), unit="MB")
+    how = "" if compiled else ", not byte-compiled"
+    _record(f"venv {name} ({' + '.join(requirements)}{how})", seconds)
+    _SIZES[venv] = _megabytes_on_disk(venv)
+    _record(f"venv {name} on disk{how}", _SIZES[venv], unit="MB")
     return venv
+
+
+# Each venv's size as installed, measured once (a walk of up to 1.8 GB of files) for the record and the check.
+_SIZES = {}
 
 
 def _megabytes_on_disk(folder):
@@ -105,13 +140,17 @@ def _megabytes_on_disk(folder):
 
 @pytest.fixture(scope="module")
 def kit_venv(kit, tmp_path_factory):
-    return _kit_venv(kit, tmp_path_factory, "kit-venv", ["requirements.txt"])
+    venv = _kit_venv(kit, tmp_path_factory, "kit-venv", ["requirements.txt"])
+    yield venv
+    _stop_runner(venv)
 
 
 @pytest.fixture(scope="module")
 def keras_venv(kit, kit_venv, tmp_path_factory):
-    return _kit_venv(kit, tmp_path_factory, "kit-venv-keras", ["requirements.txt", "requirements-keras.txt"],
+    venv = _kit_venv(kit, tmp_path_factory, "kit-venv-keras", ["requirements.txt", "requirements-keras.txt"],
                      base=kit_venv)
+    yield venv
+    _stop_runner(venv)
 
 
 def _record(what, seconds, unit="s"):
@@ -123,17 +162,46 @@ def _record(what, seconds, unit="s"):
     print(f"\n[student kit] {what}: {seconds:.2f} {unit}", file=sys.__stderr__)
 
 
+def _runner(venv):
+    if venv not in _RUNNERS or _RUNNERS[venv].poll() is not None:
+        script = venv.parent / "run_notebooks.py"
+        script.write_text(RUNNER)
+        with open(venv.parent / "runner.err", "w") as log:
+            _RUNNERS[venv] = subprocess.Popen([str(venv / "bin" / "python"), "-I", str(script)], stdin=subprocess.PIPE,
+                                              stdout=subprocess.PIPE, stderr=log, text=True, cwd=venv.parent,
+                                              env=_clean_environment(venv))
+    return _RUNNERS[venv]
+
+
+def _stop_runner(venv):
+    runner = _RUNNERS.pop(venv, None)
+    if runner is not None:
+        runner.stdin.close()
+        try:
+            runner.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            runner.wait()
+
+
 def _execute(venv, notebook, folder):
     """Run ``notebook`` (a node) in ``folder`` with the venv's nbclient and kernel; the executed notebook."""
     folder.mkdir(parents=True, exist_ok=True)
-    source, target = folder / "in.ipynb", folder / "out.ipynb"
+    source, target, logs = folder / "in.ipynb", folder / "out.ipynb", folder / "run"
     nbformat.write(notebook, source)
-    runner = folder.parent / "run_notebook.py"
-    runner.write_text(RUNNER)
-    completed = _run([str(venv / "bin" / "python"), "-I", str(runner), str(source), str(target)], cwd=folder,
-                     env=_clean_environment(venv), timeout=900)
+    runner = _runner(venv)
+    runner.stdin.write(json.dumps([str(source), str(target), str(logs)]) + "\n")
+    runner.stdin.flush()
+    answer = runner.stdout.readline() if select.select([runner.stdout], [], [], 900)[0] else ""
+    if not answer:  # gone or stuck: the next notebook starts a new runner
+        runner.kill()
+        runner.wait()
+    stdout, stderr = (Path(f"{logs}{suffix}").read_text() if Path(f"{logs}{suffix}").exists() else ""
+                      for suffix in (".out", ".err"))
+    assert answer and json.loads(answer) is None, (
+        f"{source}:\n{stdout[-3000:]}\n{stderr[-3000:]}\n{(venv.parent / 'runner.err').read_text()[-3000:]}")
     # The kernel's log goes to the terminal that runs JupyterLab: no warning at each start (issue 21, problem 13).
-    assert "without encryption" not in completed.stderr, completed.stderr[-2000:]
+    assert "without encryption" not in stderr, stderr[-2000:]
     return nbformat.read(target, as_version=4)
 
 
@@ -325,7 +393,7 @@ def test_without_keras_an_exercise_that_needs_it_says_what_to_install(kit, kit_v
 
 
 def test_the_kits_sizes_are_the_ones_start_here_states(kit_venv, keras_venv):
-    base, keras = _megabytes_on_disk(kit_venv), _megabytes_on_disk(keras_venv)
+    base, keras = _SIZES[kit_venv], _SIZES[keras_venv]
     text = " ".join((REPO / "kit" / "START-HERE.md").read_text().split())
     stated_base = int(re.search(r"takes about (\d+) MB on disk", text).group(1))
     stated_keras = float(re.search(r"about ([\d.]+) GB more on disk", text).group(1)) * 1000
@@ -427,10 +495,14 @@ def jax_venv(kit, kit_venv, tmp_path_factory):
     assert any(line.startswith("jax==") for line in lines) and not any(line.startswith("tensorflow") for line in lines)
     (kit / "requirements-keras-py314.txt").write_text("\n".join(lines) + "\n")
     try:
-        return _kit_venv(kit, tmp_path_factory, "kit-venv-jax", ["requirements.txt", "requirements-keras-py314.txt"],
-                         base=kit_venv)
+        # Not byte-compiled: pip's compiling of JAX and Keras took 10 s of CPU, of which the two notebooks' imports
+        # redo a part; START-HERE states no size for JAX (Python 3.14's wheels differ from these anyway).
+        venv = _kit_venv(kit, tmp_path_factory, "kit-venv-jax", ["requirements.txt", "requirements-keras-py314.txt"],
+                         base=kit_venv, compiled=False)
     finally:
         (kit / "requirements-keras-py314.txt").unlink()
+    yield venv
+    _stop_runner(venv)
 
 
 @pytest.mark.parametrize("assignment", WITH_KERAS)
