@@ -91,3 +91,62 @@ def test_the_marker_follows_the_grading_code(tmp_path, monkeypatch):
     checks_source = package / "grader" / "checks.py"
     checks_source.write_text(checks_source.read_text() + "\n# a changed tolerance, say\n")
     assert precompute._marker(course, "01_cross_correlation") != before
+
+
+HELPER_RUNS = []
+
+
+def helper_reference(x, scale):
+    """A module-level stand-in reference (as a graded helper's Keras reference is)."""
+    HELPER_RUNS.append(1)
+    return x * scale
+
+
+def test_a_stand_in_call_the_solution_made_is_answered_from_the_cache_and_no_other_is_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    HELPER_RUNS.clear()
+    x = np.arange(4.0)
+    namespace = {"helper": lambda values, scale: values * scale}
+    with precompute._stand_ins_recorded(namespace, {"helper": helper_reference}):
+        assert np.array_equal(namespace["helper"](x, 3), x * 3)  # the solution's own helper still answers
+    assert len(HELPER_RUNS) == 1 and len(list(tmp_path.iterdir())) == 1
+    # A grading process: the same call is read from disk, another one is computed and not kept.
+    assert np.array_equal(checks.stand_in_value(helper_reference, [x.copy(), 3]), x * 3)
+    assert len(HELPER_RUNS) == 1, "the cached stand-in was computed again"
+    assert np.array_equal(checks.stand_in_value(helper_reference, [x, 5]), x * 5)
+    assert len(HELPER_RUNS) == 2 and len(list(tmp_path.iterdir())) == 1, "a kernel's own call was kept on disk"
+
+
+MISTAKE_RUNS = []
+
+
+def doubled_mistakes(reference):
+    """A catalogue like the assignments' own: closures over a module-level reference."""
+
+    def doubled(x):
+        MISTAKE_RUNS.append(1)
+        return 2 * reference(x)
+
+    return {"the result is doubled": doubled}
+
+
+def identity_reference(x):
+    return x.copy()
+
+
+def test_the_known_mistakes_are_computed_ahead_and_name_a_mistake_without_running_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    MISTAKE_RUNS.clear()
+    cases = [Case(("x",), (np.arange(3.0) + k,)) for k in range(4)]
+    mistakes = doubled_mistakes(identity_reference)
+    monkeypatch.setattr(checks, "_MISTAKES_AHEAD", [False])
+    checks.compute_mistakes_ahead()  # as the precompute process does
+    checks.check_against_reference(identity_reference, cases, identity_reference, mistakes)
+    assert len(MISTAKE_RUNS) == len(cases)
+    # A grading process: a student's doubled result is named from the cache, the mistake never run again.
+    monkeypatch.setattr(checks, "_MISTAKES_AHEAD", [False])
+    with pytest.raises(AssertionError, match="the result is doubled"):
+        checks.check_against_reference(lambda x: 2 * x, cases, identity_reference, doubled_mistakes(identity_reference))
+    assert len(MISTAKE_RUNS) == len(cases), "a known mistake ran again in the grading process"

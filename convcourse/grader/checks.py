@@ -15,7 +15,9 @@ mistake: ``mistakes`` maps a description to the reference computed with that mis
 :data:`MAX_SHOWN` failing configurations, each as the call with its arguments described
 (:meth:`Case.describe`), what differs and by how much, so a student can set one up and reproduce it.
 
-References of seeded cases are computed once per grading process (:func:`reference_value`).
+References of seeded cases are computed once per grading process (:func:`reference_value`), and so are the
+known mistakes' results on them (:func:`mistake_value`); both are kept in the reference cache, which
+:mod:`convcourse.grader.precompute` fills before a class is graded.
 """
 
 import builtins as _builtins
@@ -23,6 +25,7 @@ import functools
 import hashlib
 import inspect
 import os
+import sys
 
 import numpy as _np
 
@@ -62,7 +65,7 @@ def _diagnose(actual, case, mistakes):
     """The description of the first known mistake whose result on ``case`` equals ``actual``, or ``None``."""
     for description, mistaken in mistakes.items():
         try:
-            reference = mistaken(*_copies(case))
+            reference = mistake_value(mistaken, case)
         except Exception:
             continue
         if reference is not None and same_result(actual, reference):
@@ -79,6 +82,8 @@ def check_each(function, cases, expected_values, judge, mistakes=None):
     through unchanged. After all configurations, raises the summary described in the module docstring.
     """
     name = _function_name(function)
+    if _MISTAKES_AHEAD[0]:
+        _compute_mistakes(cases, mistakes or {})
     prefetch(function, cases)
     failures = []
     for number, (case, expected) in enumerate(zip(cases, expected_values), start=1):
@@ -140,9 +145,13 @@ def prefetch(function, cases):
 _REFERENCE_CACHE = {}
 
 
-def _case_key(reference, case):
-    digest = hashlib.sha1(repr((reference.__module__, reference.__qualname__, _source_digest(reference))).encode())
-    for value in case.args:
+def _call_key(reference, args):
+    return _digest_call(repr((reference.__module__, reference.__qualname__, _source_digest(reference))), args)
+
+
+def _digest_call(identity, args):
+    digest = hashlib.sha1(identity.encode())
+    for value in args:
         digest.update(repr(type(value)).encode())
         if isinstance(value, _np.ndarray):
             digest.update(repr((value.dtype.str, value.shape)).encode())
@@ -170,7 +179,7 @@ def reference_value(reference, case):
     qualname = getattr(reference, "__qualname__", "<locals>")
     if "<locals>" in qualname or "<lambda>" in qualname:
         return reference(*_copies(case))
-    key = _case_key(reference, case)
+    key = _call_key(reference, case.args)
     if key in _REFERENCE_CACHE:
         return _REFERENCE_CACHE[key]
     folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
@@ -181,6 +190,90 @@ def reference_value(reference, case):
             keep_on_disk(folder, key, value)
     _REFERENCE_CACHE[key] = value
     return value
+
+
+def stand_in_value(reference, args):
+    """``reference(*args)`` for a stand-in (a graded helper the kernel asked the grader to answer): read from the
+    reference cache when the instructor's solution made the very same call while the references were computed
+    (:mod:`convcourse.grader.precompute`), else computed here. Never written to the cache: the arguments are the
+    kernel's choice, and one submission must not fill the folder that the whole class reads."""
+    qualname = getattr(reference, "__qualname__", "<locals>")
+    folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    if folder and "<locals>" not in qualname and "<lambda>" not in qualname:
+        kept = cached_on_disk(folder, _call_key(reference, args))
+        if kept is not None:
+            return kept
+    return reference(*args)
+
+
+#: Set by :mod:`convcourse.grader.precompute`: each check then also runs every known mistake on every case.
+_MISTAKES_AHEAD = [False]
+
+
+def compute_mistakes_ahead():
+    """From now on in this process, each check also computes what every known mistake gives on every case, into
+    the reference cache (:func:`mistake_value`): grading then names a student's mistake without running Keras."""
+    _MISTAKES_AHEAD[0] = True
+
+
+def _compute_mistakes(cases, mistakes):
+    for case in cases:
+        for mistaken in mistakes.values():
+            try:
+                mistake_value(mistaken, case)
+            except Exception:  # noqa: BLE001, S110 (a mistake that does not apply to a case has no value to keep)
+                pass
+
+
+def mistake_value(mistaken, case):
+    """``mistaken(*case.args)``: what a known mistake gives on a seeded case, kept in the reference cache like a
+    reference (it is the catalogue's code on the test's own case, never the student's), so that naming a student's
+    mistake needs no Keras once :mod:`convcourse.grader.precompute` has run it."""
+    identity = _function_identity(mistaken)
+    folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    if identity is None or not folder:
+        return mistaken(*_copies(case))
+    key = _digest_call(repr(("mistake", identity)), case.args)
+    kept = cached_on_disk(folder, key)
+    if kept is not None:
+        return kept
+    value = mistaken(*_copies(case))
+    if value is not None:
+        keep_on_disk(folder, key, value)
+    return value
+
+
+def _function_identity(function, depth=0):
+    """What decides ``function``'s result besides its arguments: its module's source, its name there and, for a
+    closure, what it closed over (functions, the same way; plain values by ``repr``); ``None`` where that cannot be
+    told (a function defined in a notebook, a closure over anything else)."""
+    code = getattr(function, "__code__", None)
+    module = getattr(function, "__module__", None)
+    source_digest = _module_digest(module) if code is not None and module else None
+    if source_digest is None or depth > 3:
+        return None
+    parts = [module, function.__qualname__, source_digest, _module_digest("convcourse.grader.oracle")]
+    for cell in function.__closure__ or ():
+        value = cell.cell_contents
+        if value is None or type(value) in (bool, int, float, str):
+            parts.append(repr(value))
+        elif hasattr(value, "__code__"):
+            inner = _function_identity(value, depth + 1)
+            if inner is None:
+                return None
+            parts.append(inner)
+        else:
+            return None
+    return repr(parts)
+
+
+@functools.lru_cache(maxsize=None)
+def _module_digest(name):
+    module = sys.modules.get(name)
+    try:
+        return hashlib.sha1(inspect.getsource(module).encode()).hexdigest()
+    except (OSError, TypeError):
+        return None
 
 
 def cached_on_disk(folder, key):

@@ -19,12 +19,14 @@ used once). What each worker cost (its peak memory from its cgroup, its CPU and 
 appended to ``<grading folder>/costs/<assignment>.jsonl``.
 """
 
+import asyncio
 import atexit
 import json
 import multiprocessing
 import os
 import resource
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -62,13 +64,60 @@ def _preloads(assignment):
 _CONTEXT = {}
 
 
+def _leave_the_event_loop():
+    """In the forked server: close its copy of this process's asyncio loop (nbgrader's process has one by then),
+    so that each worker makes its own. Inherited, one epoll instance would serve every worker and the parent at
+    once, and a worker would miss its kernel's replies (seen: a class hung at its second notebook). Closing it here
+    closes only the server's copies of the loop's descriptors."""
+    from jupyter_core.utils import ensure_event_loop
+
+    ensure_event_loop().close()
+    asyncio.set_event_loop(None)
+
+
 def _context(assignment):
     """The fork server of this process (one per batch, which grades one assignment)."""
     if "context" not in _CONTEXT:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_preloads(assignment))
+        if threading.active_count() == 1:
+            _fork_the_server(_preloads(assignment))
         _CONTEXT["context"] = context
     return _CONTEXT["context"]
+
+
+def _fork_the_server(preloads):
+    """Start multiprocessing's fork server as a fork of this process, not as a new interpreter: nbgrader, nbclient
+    and the grading code are imported here already, and importing them again cost each batch about 2 s of CPU
+    (only the preloads this process lacks, Keras for 04–05, are imported in the server). The rest is
+    ``ForkServer.ensure_running`` of Python 3.11, with ``os.fork`` for its ``spawnv_passfds``. Only while this process
+    runs no other thread (checked by the caller): a fork copies no thread, and a lock one of them held would stay
+    held in every worker. Like this process, the server and its workers hold the notebook nbgrader read first (they
+never use it); no student code runs in any of them."""
+    from multiprocessing import connection, forkserver, resource_tracker
+
+    server = forkserver._forkserver
+    with server._lock:
+        if server._forkserver_pid is not None:
+            return
+        resource_tracker.ensure_running()
+        with socket.socket(socket.AF_UNIX) as listener:
+            address = connection.arbitrary_address("AF_UNIX")
+            listener.bind(address)
+            os.chmod(address, 0o600)
+            listener.listen()
+            alive_r, alive_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    # Its end of the "alive" pipe closed, the server ends with this process, as a spawned one does.
+                    os.close(alive_w)
+                    _leave_the_event_loop()
+                    forkserver.main(listener.fileno(), alive_r, preloads)
+                finally:
+                    os._exit(0)
+            os.close(alive_r)
+        server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
 
 
 class WorkerCgroups:

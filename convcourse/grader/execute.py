@@ -659,7 +659,9 @@ def _tolerating_imports(source):
 
 
 def _call_reference(reference, args):
-    return reference(*args)
+    from convcourse.grader.checks import stand_in_value
+
+    return stand_in_value(reference, args)
 
 
 def _builder_key(calls):

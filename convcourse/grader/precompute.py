@@ -3,8 +3,10 @@
 Seeded cases are the same for every student, so every reference a hidden test needs can be known in advance:
 this runs the instructor's notebook from ``solutions/`` in a process of its own — its setup cells, its solutions,
 then its test cells (hidden lines included) against those solutions — and every reference the checks ask for
-lands in the reference cache (:func:`convcourse.grader.checks.reference_value`). Grading processes then read
-them from disk and never import TensorFlow for them, however many workers share the class.
+lands in the reference cache (:func:`convcourse.grader.checks.reference_value`), with what every known mistake gives
+on every case (to name a student's mistake) and the reference of every call a solution makes of a helper that
+grading answers with a stand-in. Grading processes then read them from disk and never import TensorFlow for
+them, however many workers share the class — a wrong submission included.
 
 It runs when an assignment is released and again before a class is autograded; a marker named after the
 instructor's notebook and the grading code makes the second run free when nothing changed. Nothing depends on
@@ -13,6 +15,7 @@ it for correctness: a reference not found in the cache is computed where it is n
     python -m convcourse.grader.precompute COURSE_ROOT ASSIGNMENT
 """
 
+import contextlib
 import hashlib
 import importlib
 import os
@@ -71,25 +74,59 @@ def compute(course_root, assignment):
     """Run the instructor's notebook here (references into the cache); return the test cells that failed."""
     import nbformat
 
+    from convcourse.grader.checks import compute_mistakes_ahead
     from convcourse.grader.execute import owner
 
     os.environ["CONVCOURSE_REFERENCE_CACHE"] = cache_folder(course_root)
+    compute_mistakes_ahead()
     notebook = nbformat.read(Path(course_root) / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     cells = list(_cells(notebook))
     functions = [grade_id for kind, grade_id, _ in cells if kind == "solution"]
     ahead = known_ahead(assignment, functions)
     if not ahead:
         return []
+    references = importlib.import_module(f"convcourse.assignments.a{assignment}.references")
+    stand_ins, helpers = getattr(references, "STAND_INS", {}), getattr(references, "HELPERS", {})
     namespace = {"__name__": "__precompute__"}
     failed = []
     for kind, grade_id, source in cells:
         if kind == "test" and owner(grade_id, functions) not in ahead:
             continue
+        called = helpers.get(owner(grade_id, functions), ()) if kind == "test" else ()
         try:
-            exec(compile(source, f"<{kind} cell {grade_id}>", "exec"), namespace)  # noqa: S102 (instructor code)
+            with _stand_ins_recorded(namespace, {name: stand_ins[name] for name in called if name in stand_ins}):
+                exec(compile(source, f"<{kind} cell {grade_id}>", "exec"), namespace)  # noqa: S102 (instructor code)
         except Exception as error:  # noqa: BLE001 (reported; the grading itself will show the same failure)
             failed.append(f"{grade_id}: {type(error).__name__}: {str(error)[:200]}")
     return failed
+
+
+@contextlib.contextmanager
+def _stand_ins_recorded(namespace, references):
+    """While a caller's test runs, every call it makes of a helper that grading answers with a stand-in
+    (``references``: helper name -> reference) also puts that call's reference in the cache, where
+    :func:`convcourse.grader.checks.stand_in_value` finds it when a student's caller makes the same call: the
+    grading process then imports no Keras for it."""
+    from convcourse.grader.checks import reference_value
+    from convcourse.student.case import Case
+
+    def recording(name, helper):
+        def call(*args, **keywords):
+            if not keywords:  # a stand-in takes its arguments by position only
+                try:
+                    reference_value(references[name], Case(names=(), args=args))
+                except Exception:  # noqa: BLE001, S110 (a call the reference refuses has no value to keep)
+                    pass
+            return helper(*args, **keywords)
+
+        return call
+
+    originals = {name: namespace[name] for name in references if name in namespace}
+    namespace.update({name: recording(name, helper) for name, helper in originals.items()})
+    try:
+        yield
+    finally:
+        namespace.update(originals)
 
 
 def main(argv=None):
