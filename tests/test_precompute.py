@@ -150,3 +150,12 @@ def test_the_known_mistakes_are_computed_ahead_and_name_a_mistake_without_runnin
     with pytest.raises(AssertionError, match="the result is doubled"):
         checks.check_against_reference(lambda x: 2 * x, cases, identity_reference, doubled_mistakes(identity_reference))
     assert len(MISTAKE_RUNS) == len(cases), "a known mistake ran again in the grading process"
+
+
+def test_two_lambdas_of_one_catalogue_are_kept_apart(tmp_path, monkeypatch):
+    """Two mistakes of one catalogue share a qualified name (``…<locals>.<lambda>``): each keeps its own value."""
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    catalogue = {"doubled": lambda x: x * 2, "tripled": lambda x: x * 3}
+    case = Case(("x",), (np.arange(3.0),))
+    assert [checks.mistake_value(m, case).tolist() for m in catalogue.values()] == [[0, 2, 4], [0, 3, 6]]
+    assert [checks.mistake_value(m, case).tolist() for m in catalogue.values()] == [[0, 2, 4], [0, 3, 6]]

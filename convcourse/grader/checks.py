@@ -197,13 +197,21 @@ def stand_in_value(reference, args):
     reference cache when the instructor's solution made the very same call while the references were computed
     (:mod:`convcourse.grader.precompute`), else computed here. Never written to the cache: the arguments are the
     kernel's choice, and one submission must not fill the folder that the whole class reads."""
+    kept = _kept_stand_in(reference, args)
+    return reference(*args) if kept is None else kept
+
+
+def stand_in_found(reference, args):
+    """Whether :func:`stand_in_value` finds this call in the reference cache."""
+    return _kept_stand_in(reference, args) is not None
+
+
+def _kept_stand_in(reference, args):
     qualname = getattr(reference, "__qualname__", "<locals>")
     folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
     if folder and "<locals>" not in qualname and "<lambda>" not in qualname:
-        kept = cached_on_disk(folder, _call_key(reference, args))
-        if kept is not None:
-            return kept
-    return reference(*args)
+        return cached_on_disk(folder, _call_key(reference, args))
+    return None
 
 
 #: Set by :mod:`convcourse.grader.precompute`: each check then also runs every known mistake on every case.
@@ -244,18 +252,22 @@ def mistake_value(mistaken, case):
 
 
 def _function_identity(function, depth=0):
-    """What decides ``function``'s result besides its arguments: its module's source, its name there and, for a
-    closure, what it closed over (functions, the same way; plain values by ``repr``); ``None`` where that cannot be
-    told (a function defined in a notebook, a closure over anything else)."""
+    """What decides ``function``'s result besides its arguments: its module's source, its name and code there (two
+    lambdas of one catalogue share a name), its defaults and, for a closure, what it closed over (functions, the
+    same way; plain values by ``repr``); ``None`` where that cannot be told (a function defined in a notebook, a
+    closure or default of any other kind)."""
     code = getattr(function, "__code__", None)
     module = getattr(function, "__module__", None)
     source_digest = _module_digest(module) if code is not None and module else None
     if source_digest is None or depth > 3:
         return None
-    parts = [module, function.__qualname__, source_digest, _module_digest("convcourse.grader.oracle")]
-    for cell in function.__closure__ or ():
-        value = cell.cell_contents
-        if value is None or type(value) in (bool, int, float, str):
+    constants = [c for c in code.co_consts if c is None or type(c) in (bool, int, float, str, tuple)]
+    parts = [module, function.__qualname__, source_digest, _module_digest("convcourse.grader.oracle"),
+             code.co_firstlineno, code.co_code.hex(), code.co_names, repr(constants)]
+    closed = [cell.cell_contents for cell in function.__closure__ or ()]
+    keywords = [part for item in sorted((function.__kwdefaults__ or {}).items()) for part in item]
+    for value in closed + list(function.__defaults__ or ()) + keywords:
+        if _plain(value) or (type(value) is tuple and all(_plain(item) for item in value)):
             parts.append(repr(value))
         elif hasattr(value, "__code__"):
             inner = _function_identity(value, depth + 1)
@@ -265,6 +277,10 @@ def _function_identity(function, depth=0):
         else:
             return None
     return repr(parts)
+
+
+def _plain(value):
+    return value is None or type(value) in (bool, int, float, str)
 
 
 @functools.lru_cache(maxsize=None)
