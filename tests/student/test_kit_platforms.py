@@ -12,9 +12,12 @@ the machine that runs the test (pip evaluates markers for the interpreter it run
 2. ``pip install --dry-run --no-deps --only-binary=:all: --platform … --python-version … --implementation cp
    --abi cp3XX`` proves that every one of those pins has a wheel for the target on the index, and its report gives
    the files pip would download, whose sizes (from the index) are the download sizes START-HERE states. pip reads
-   the index's project pages through :class:`PinnedIndex`, cut to the pinned releases: the same candidates for an
-   exact pin, without the 75,000 links of every release ever made that pip would otherwise parse and judge for
-   each target (most of its CPU time); the wheels themselves stay on the index.
+   the index's project pages cut to the target's pinned releases: the same candidates for an exact pin, without
+   the 75,000 links of every release ever made that pip would otherwise parse and judge for each target (most of
+   its CPU time); the wheels themselves stay on the index.
+
+Both steps read the index's project pages through :class:`LocalIndex`, which fetches each page from the index once
+per run. Each target is compiled and then dry-run in one go, ten targets at once: they mostly wait on the index.
 
 The table (platform × Python → resolves, with which Keras backend, download sizes) is printed in the test log and
 written to ``test-artifacts/kit-platforms.md``. Skipped, saying why, only when the index cannot be reached.
@@ -26,6 +29,7 @@ import http.server
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -45,6 +49,9 @@ INDEX = "https://pypi.org/simple"
 PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 UV = str(Path(sys.executable).parent / "uv")
 ARTEFACTS = Path(os.environ.get("CONVCOURSE_ARTEFACTS", REPO / "test-artifacts"))
+# One for every fetch from the index: urllib would otherwise load the system's certificates again for each
+# connection (most of the CPU time of fetching 130 pages).
+TLS = ssl.create_default_context()
 
 
 def _manylinux(arch, glibc=35):
@@ -66,7 +73,7 @@ REQUIREMENTS = {"base": ("requirements.txt",), "keras": ("requirements.txt", "re
 
 def _index_reachable():
     try:
-        with urllib.request.urlopen(f"{INDEX}/pip/", timeout=20) as response:
+        with urllib.request.urlopen(f"{INDEX}/pip/", timeout=20, context=TLS) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -75,14 +82,16 @@ def _index_reachable():
 @pytest.fixture(scope="module")
 def pip(tmp_path_factory):
     """A current pip, from the index: it reads a wheel's metadata from the index (PEP 658) instead of downloading
-    every wheel (the main environment's pip 23.0 would download the 572 MB TensorFlow wheel for each target)."""
+    every wheel (the main environment's pip 23.0 would download the 572 MB TensorFlow wheel for each target).
+    Byte-compiled at install: with PYTHONDONTWRITEBYTECODE set (as here), each of the 20 runs would otherwise
+    compile pip's modules again (about a CPU-second each)."""
     if not _index_reachable():
         pytest.skip(f"the package index {INDEX} cannot be reached from here, so wheels cannot be looked up")
     venv = tmp_path_factory.mktemp("pip") / "venv"
     subprocess.run([UV, "venv", "--quiet", "--no-config", "--python", sys.executable, str(venv)], check=True,
                    env=_clean_environment())
-    subprocess.run([UV, "pip", "install", "--quiet", "--no-config", "--index-url", INDEX, "--python",
-                    str(venv / "bin" / "python"), "pip"], check=True, env=_clean_environment())
+    subprocess.run([UV, "pip", "install", "--quiet", "--no-config", "--compile-bytecode", "--index-url", INDEX,
+                    "--python", str(venv / "bin" / "python"), "pip"], check=True, env=_clean_environment())
     return str(venv / "bin" / "python")
 
 
@@ -102,13 +111,18 @@ def _clean_environment():
     return {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
 
 
-def _compile(folder, uv_platform, python, files):
-    """The target's flat pins (``name==version`` lines), markers evaluated for the target; or ``None``."""
+def _compile(folder, index, cache, uv_platform, python, files):
+    """The target's flat pins (``name==version`` lines), markers evaluated for the target; or ``None``.
+
+    ``--python``: uv needs an interpreter only to build source distributions, which ``--only-binary`` rules out
+    (markers and Requires-Python are the target's, from ``--python-version``); named, it spares uv a search of the
+    machine's interpreters (half a CPU-second of shell shims) and, without a CPython of the target's version here,
+    attempts to download one that fail after seconds."""
     arguments = [argument for name in files for argument in (name,)]
     completed = subprocess.run(
-        [UV, "pip", "compile", "--no-config", "--quiet", "--no-header", "--no-annotate", "--index-url", INDEX,
-         "--find-links", str(folder), "--python-platform", uv_platform, "--python-version", python,
-         "--only-binary", ":all:", *arguments],
+        [UV, "pip", "compile", "--no-config", "--python", sys.executable, "--cache-dir", str(cache), "--quiet",
+         "--no-header", "--no-annotate", "--index-url", index, "--find-links", str(folder),
+         "--python-platform", uv_platform, "--python-version", python, "--only-binary", ":all:", *arguments],
         cwd=folder, capture_output=True, text=True, env=_clean_environment(), timeout=600)
     if completed.returncode != 0:
         return None, completed.stderr.strip().splitlines()[-3:]
@@ -134,48 +148,92 @@ def _pip_dry_run(pip, folder, index, pins, tags, python, report):
     return json.loads(report.read_text())["install"], []
 
 
-def _index_json(url):
-    request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.load(response)
+def _index_page(project):
+    """The index's page of ``project`` (PEP 691 JSON, as bytes), or ``None`` where the index has no such project (the
+    kit's own wheel, which uv and pip find in the kit's folder)."""
+    request = urllib.request.Request(f"{INDEX}/{project}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120, context=TLS) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
 
 
-class PinnedIndex:
-    """The package index's project pages as pip sees them for exact pins, served on 127.0.0.1: each page (PEP 691
-    JSON) lists only the wheels of the releases pinned for some target, each entry as the index gives it (its
-    address on the index, hashes, Requires-Python, yanked), so that pip reads each wheel's metadata from the index
-    itself."""
+class LocalIndex:
+    """The package index's project pages, each fetched from the index once per run and served on 127.0.0.1 in two
+    cuts:
 
-    def __init__(self, pins):
-        self.versions = {}
-        for pin in pins:
-            name, _, version = pin.split(";")[0].strip().partition("==")
-            self.versions.setdefault(canonicalize_name(name), set()).add(version.strip())
-        with concurrent.futures.ThreadPoolExecutor(10) as pool:
-            self.files = dict(zip(self.versions, pool.map(self._pinned_files, self.versions)))
-        self.sizes = {entry["filename"]: entry["size"] for files in self.files.values() for entry in files}
-        handler = functools.partial(_PinnedIndexHandler, self)
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    - under :attr:`url`, as the index gives them, for uv. The index sends no caching headers, so each of the 40
+      resolutions would fetch and parse the same 130 pages (35 MB) again; served as fresh for the run, they are
+      fetched once and parsed once into uv's cache (a folder of the run's own: its entries name this server's
+      port, of no use after the run).
+    - under :meth:`pinned`, for pip (PEP 691 JSON): only the wheels of the releases pinned for one target, each
+      entry as the index gives it (its address on the index, hashes, Requires-Python, yanked). For exact pins these
+      are the candidates pip would take from the whole page, without the 75,000 links of every release ever made
+      that pip would otherwise parse and judge for each target (most of its CPU time); the wheels themselves stay on
+      the index.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pages = {}  # project -> Future: the index's page (bytes) or None
+        self._releases = {}  # project -> Future: {version: [the index's entries of its wheels]}
+        self._pins = []  # one {project: version} per pinned cut, named by its position
+        self.sizes = {}  # wheel file name -> its size in bytes, as the index states it
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_LocalIndexHandler, self))
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+        self.root = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.root}/simple"
 
-    def _pinned_files(self, project):
-        try:
-            listed = _index_json(f"{INDEX}/{project}/")["files"]
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return []  # not on the index: the kit's own wheel, which pip finds in the kit's folder
-            raise
-        files = []
-        for entry in listed:
-            if not entry["filename"].endswith(".whl"):
-                continue  # --only-binary: pip never takes an sdist
-            if str(parse_wheel_filename(entry["filename"])[1]) in self.versions[project]:
-                files.append(entry)
-        return files
+    def _once(self, cache, key, make):
+        """``make()`` for ``key``, made by the first thread that asks and awaited by the others (uv and pip ask for
+        the same page from several processes at once); a failure is not kept, so that uv's retry fetches again."""
+        with self._lock:
+            future = cache.get(key)
+            mine = future is None
+            if mine:
+                future = cache[key] = concurrent.futures.Future()
+        if mine:
+            try:
+                future.set_result(make())
+            except Exception as error:
+                with self._lock:
+                    del cache[key]
+                future.set_exception(error)
+        return future.result()
 
     def page(self, project):
-        return {"meta": {"api-version": "1.1"}, "name": project, "files": self.files.get(project, [])}
+        return self._once(self._pages, project, lambda: _index_page(project))
+
+    def releases(self, project):
+        return self._once(self._releases, project, lambda: self._wheels_by_release(project))
+
+    def _wheels_by_release(self, project):
+        releases = {}
+        body = self.page(project)
+        for entry in json.loads(body)["files"] if body is not None else ():
+            if entry["filename"].endswith(".whl"):  # --only-binary: pip never takes an sdist
+                releases.setdefault(str(parse_wheel_filename(entry["filename"])[1]), []).append(entry)
+        with self._lock:
+            self.sizes.update((entry["filename"], entry["size"]) for files in releases.values() for entry in files)
+        return releases
+
+    def pinned(self, pins):
+        """The address of an index that lists, for each of ``pins``, the index's wheels of the pinned release."""
+        versions = {}
+        for pin in pins:
+            name, _, version = pin.split(";")[0].strip().partition("==")
+            versions[canonicalize_name(name)] = version.strip()
+        with self._lock:
+            self._pins.append(versions)
+            return f"{self.root}/pinned/{len(self._pins) - 1}/simple"
+
+    def pinned_page(self, cut, project):
+        version = self._pins[cut].get(project)
+        files = self.releases(project).get(version, []) if version is not None else []
+        return json.dumps({"meta": {"api-version": "1.1"}, "name": project, "files": files}).encode()
 
     def size(self, url):
         """The size in bytes of the wheel at ``url`` (as the index states it), or a local file's."""
@@ -187,19 +245,31 @@ class PinnedIndex:
         self.server.shutdown()
 
 
-class _PinnedIndexHandler(http.server.BaseHTTPRequestHandler):
+class _LocalIndexHandler(http.server.BaseHTTPRequestHandler):
     def __init__(self, index, *args, **kwargs):
         self.index = index
         super().__init__(*args, **kwargs)
 
     def do_GET(self):  # noqa: N802 (the name http.server calls)
-        path = urllib.request.unquote(self.path.split("?")[0])
-        if not path.startswith("/simple/"):
+        parts = urllib.request.unquote(self.path.split("?")[0]).strip("/").split("/")
+        whole = len(parts) == 2 and parts[0] == "simple"
+        try:
+            if whole:
+                body = self.index.page(canonicalize_name(parts[1]))
+            elif len(parts) == 4 and parts[0] == "pinned" and parts[2] == "simple":
+                body = self.index.pinned_page(int(parts[1]), canonicalize_name(parts[3]))
+            else:
+                body = None
+        except OSError:  # URLError and HTTPError among them
+            self.send_error(502)  # the index failed: uv retries, pip reports it
+            return
+        if body is None:
             self.send_error(404)
             return
-        body = json.dumps(self.index.page(canonicalize_name(path.split("/")[2]))).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        if whole:  # for uv's cache of the run (pip's cut pages stay out of pip's cache, which is the user's)
+            self.send_header("Cache-Control", "max-age=86400")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -236,33 +306,37 @@ def _row(target, python, pins, why, dry_run, size):
 
 
 @pytest.fixture(scope="module")
-def table(pip, kit_files, tmp_path_factory):
+def index():
+    local = LocalIndex()
+    yield local
+    local.close()
+
+
+@pytest.fixture(scope="module")
+def table(pip, kit_files, index, tmp_path_factory):
     jobs = [(target, python, tmp_path_factory.mktemp("resolve")) for target in TARGETS for python in PYTHONS]
+    uv_cache = tmp_path_factory.mktemp("uv-cache")
 
-    def compile_both(job):
-        target, python, _ = job
-        return zip(*(_compile(kit_files, TARGETS[target][0], python, files) for files in REQUIREMENTS.values()))
+    def resolve(job):
+        """Both requirement sets compiled for the target, then pip's dry run of the larger one that resolves."""
+        target, python, scratch = job
+        compiled = {kind: _compile(kit_files, index.url, uv_cache, TARGETS[target][0], python, files)
+                    for kind, files in REQUIREMENTS.items()}
+        pins = {kind: kind_pins for kind, (kind_pins, _) in compiled.items()}
+        why = {kind: kind_why for kind, (_, kind_why) in compiled.items()}
+        checked = "keras" if pins["keras"] is not None else "base"
+        if pins[checked] is None:
+            return pins, why, (None, None)
+        return pins, why, _pip_dry_run(pip, kit_files, index.pinned(pins[checked]), pins[checked],
+                                       TARGETS[target][1], python, scratch / "report.json")
 
-    # The index answers slowly, one page at a time, and the suite's other tests need the cores: the resolutions
-    # mostly wait, so ten at once (folders made first: pytest's temporary-folder factory is not made for threads).
+    # The index answers slowly, one page at a time, and the suite's other tests need the cores: each target's
+    # resolutions and dry run mostly wait, so ten targets at once (folders made first: pytest's temporary-folder
+    # factory is not made for threads).
     with concurrent.futures.ThreadPoolExecutor(10) as pool:
-        compiled = [(dict(zip(REQUIREMENTS, pins)), dict(zip(REQUIREMENTS, why)))
-                    for pins, why in pool.map(compile_both, jobs)]
-        index = PinnedIndex({pin for pins, _ in compiled for kind in REQUIREMENTS for pin in pins[kind] or []})
-        try:
-            def dry_run(job, pins):
-                target, python, scratch = job
-                checked = "keras" if pins["keras"] is not None else "base"
-                if pins[checked] is None:
-                    return None, None
-                return _pip_dry_run(pip, kit_files, index.url, pins[checked], TARGETS[target][1], python,
-                                    scratch / "report.json")
-
-            runs = list(pool.map(dry_run, jobs, [pins for pins, _ in compiled]))
-        finally:
-            index.close()
+        resolved = list(pool.map(resolve, jobs))
     rows = [_row(target, python, pins, why, run, index.size)
-            for (target, python, _), (pins, why), run in zip(jobs, compiled, runs)]
+            for (target, python, _), (pins, why, run) in zip(jobs, resolved)]
     _write_table(rows)
     return rows
 
@@ -315,3 +389,13 @@ def test_stated_sizes_are_the_measured_ones(table):
     stated_keras = float(re.search(r"Keras \(about ([\d.]+) GB more", start_here).group(1)) * 1000
     assert base <= stated_base <= base + 100, (base, stated_base)
     assert keras <= stated_keras <= keras + 250, (keras, stated_keras)
+
+
+def test_a_pin_without_a_wheel_for_the_target_fails_the_dry_run(pip, kit_files, index, tmp_path):
+    """pip's dry run through the local index's pinned cut still says no where the index has no wheel for the target:
+    TensorFlow 2.21 has none for CPython 3.14."""
+    pins = ["tensorflow-cpu==2.21.0"]
+    _, tags, _ = TARGETS["Linux x86_64 (glibc 2.35)"]
+    installs, why = _pip_dry_run(pip, kit_files, index.pinned(pins), pins, tags, "3.14", tmp_path / "report.json")
+    assert installs is None and any("tensorflow-cpu==2.21.0" in line for line in why), why
+    assert index.releases("tensorflow-cpu")["2.21.0"]  # the cut lists the release's wheels, none of them for 3.14
