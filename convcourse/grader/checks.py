@@ -176,8 +176,7 @@ def reference_value(reference, case):
     this process and, when ``CONVCOURSE_REFERENCE_CACHE`` names a folder (the grading folder's), on disk for the
     other grading processes and later runs (keyed by the reference's source and the case's exact values).
     """
-    qualname = getattr(reference, "__qualname__", "<locals>")
-    if "<locals>" in qualname or "<lambda>" in qualname:
+    if not _module_level(reference):
         return reference(*_copies(case))
     key = _call_key(reference, case.args)
     if key in _REFERENCE_CACHE:
@@ -192,26 +191,23 @@ def reference_value(reference, case):
     return value
 
 
-def stand_in_value(reference, args):
+def stand_in_value(reference, args, before_computing=lambda: None):
     """``reference(*args)`` for a stand-in (a graded helper the kernel asked the grader to answer): read from the
     reference cache when the instructor's solution made the very same call while the references were computed
-    (:mod:`convcourse.grader.precompute`), else computed here. Never written to the cache: the arguments are the
-    kernel's choice, and one submission must not fill the folder that the whole class reads."""
-    kept = _kept_stand_in(reference, args)
-    return reference(*args) if kept is None else kept
-
-
-def stand_in_found(reference, args):
-    """Whether :func:`stand_in_value` finds this call in the reference cache."""
-    return _kept_stand_in(reference, args) is not None
-
-
-def _kept_stand_in(reference, args):
-    qualname = getattr(reference, "__qualname__", "<locals>")
+    (:mod:`convcourse.grader.precompute`), else computed here, ``before_computing()`` first. Never written to the
+    cache: the arguments are the kernel's choice, and one submission must not fill the folder the class reads."""
     folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
-    if folder and "<locals>" not in qualname and "<lambda>" not in qualname:
-        return cached_on_disk(folder, _call_key(reference, args))
-    return None
+    kept = cached_on_disk(folder, _call_key(reference, args)) if folder and _module_level(reference) else None
+    if kept is not None:
+        return kept
+    before_computing()
+    return reference(*args)
+
+
+def _module_level(reference):
+    """Is ``reference`` a function of a module (which keys the cache by name and source), not a local or lambda?"""
+    qualname = getattr(reference, "__qualname__", "<locals>")
+    return "<locals>" not in qualname and "<lambda>" not in qualname
 
 
 #: Set by :mod:`convcourse.grader.precompute`: each check then also runs every known mistake on every case.

@@ -78,10 +78,10 @@ def _leave_the_event_loop():
 def _context(assignment):
     """The fork server of this process (one per batch, which grades one assignment)."""
     if "context" not in _CONTEXT:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_preloads(assignment))
+        context, preloads = multiprocessing.get_context("forkserver"), _preloads(assignment)
+        context.set_forkserver_preload(preloads)
         if threading.active_count() == 1:
-            _fork_the_server(_preloads(assignment))
+            _fork_the_server(preloads)
         _CONTEXT["context"] = context
     return _CONTEXT["context"]
 

@@ -27,10 +27,12 @@ import asyncio
 import collections
 import contextlib
 import copy
+import functools
 import importlib
 import json
 import os
 import queue
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,6 +45,7 @@ from traitlets import Integer
 
 from convcourse.grader import proxy
 from convcourse.grader.caps import cut, cut_lines
+from convcourse.grader.checks import stand_in_value
 from convcourse.grader.proxy import KernelCallFailed, KernelFunction
 from convcourse.grader.sandbox import SandboxKernelManager
 from convcourse.student.callee import STAND_IN_PROMPT_BYTES
@@ -542,10 +545,10 @@ class TrustedExecute(ResilientExecute):
                     raise KernelCallFailed(f"{name} has no stand-in here")
                 args = folders.read_arguments(request["args"])
                 self._stand_ins_used.add(name)
-                await self._import_keras_off_the_clock(self._stand_ins[name], args)
+                reference = self._stand_ins[name]
                 # In a thread: a costly reference must not stop this loop from enforcing the call's time limit.
-                value = await asyncio.get_running_loop().run_in_executor(None, _call_reference,
-                                                                         self._stand_ins[name], args)
+                value = await asyncio.get_running_loop().run_in_executor(
+                    None, stand_in_value, reference, args, functools.partial(self._import_keras_off_the_clock, reference))
                 answer = {"status": "returned", "value": folders.write_value(f"{number}-s{count}", value, written)}
             except (ValueError, TypeError) as error:
                 answer = {"status": "raised", "builtin": type(error).__name__, "message": str(error)[:2000]}
@@ -554,20 +557,16 @@ class TrustedExecute(ResilientExecute):
                           "message": f"the grader could not answer this call ({type(error).__name__})"}
             self.kc.input(json.dumps(answer))
 
-    async def _import_keras_off_the_clock(self, reference, args):
+    def _import_keras_off_the_clock(self, reference):
         """Import Keras, once per grading process, before the first stand-in answer that must be computed (not found
-        in the reference cache): the import is the grader's own fixed cost (seconds on a busy machine), so it is
-        left out of the calling cell's time limit, as the grader's checks are. The computation itself counts."""
-        import sys
-
-        from convcourse.grader.checks import stand_in_found
-
+        in the reference cache) with Keras: the import is the grader's own fixed cost (seconds on a busy machine),
+        so it is left out of the calling cell's time limit, as the grader's checks are. The computation counts."""
         code = getattr(reference, "__code__", None)
         runs_keras = code is not None and any(name.startswith(("keras", "tf")) for name in code.co_names)
-        if not runs_keras or "keras" in sys.modules or stand_in_found(reference, args):
+        if not runs_keras or "keras" in sys.modules:
             return
         started = time.monotonic()
-        await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "keras")
+        importlib.import_module("keras")
         self._keras_import_seconds += time.monotonic() - started
 
     async def _drain_iopub(self):
@@ -675,12 +674,6 @@ def _tolerating_imports(source):
     return "\n".join(
         f"try:\n    exec({ast.get_source_segment(source, statement)!r})\nexcept ImportError:\n    pass"
         for statement in statements)
-
-
-def _call_reference(reference, args):
-    from convcourse.grader.checks import stand_in_value
-
-    return stand_in_value(reference, args)
 
 
 def _builder_key(calls):
