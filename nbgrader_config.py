@@ -21,7 +21,7 @@ from convcourse.grader import metadata_schema
 from convcourse.grader.contained import ContainedExecute
 from convcourse.grader.feedback import TEMPLATE_FOLDER, TEMPLATE_NAME, CapOutputs, HideHiddenTests, MathAsMathML
 from convcourse.grader.precompute import cache_folder
-from convcourse.grader.sandbox import KERNEL_NAME, install_kernel_spec
+from convcourse.grader.sandbox import KERNEL_NAME
 from convcourse.grader.service import settings as service_settings
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -51,10 +51,8 @@ c.CourseDirectory.db_url = service_settings.gradebook_url(COURSE_ROOT) if servic
 c.CourseDirectory.notebook_id = "*"
 
 # Submissions' kernels run in the grading sandbox (convcourse/grader/sandbox.py: bubblewrap, cgroups, a private
-# scratch); test cells run here, in the grader (convcourse/grader/execute.py). The kernel spec lives in the
-# grading folder.
-install_kernel_spec(GRADING)
-os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [GRADING, os.environ.get("JUPYTER_PATH")]))
+# scratch); test cells run here, in the grader (convcourse/grader/execute.py). Their kernel manager knows its kernel
+# spec (convcourse.grader.sandbox.kernel_spec): none is looked up on the Jupyter path.
 c.Execute.kernel_name = KERNEL_NAME
 # Seeded cases are the same for every student: their Keras references are computed once, kept here.
 os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", cache_folder(COURSE_ROOT))

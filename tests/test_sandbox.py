@@ -57,23 +57,17 @@ def run_in_kernel(code, runtime="numpy", timeout=60):
     return asyncio.run(main())
 
 
-@pytest.fixture(scope="module", autouse=True)
-def kernel_spec(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kernels")
-    sandbox.install_kernel_spec(folder)
-    previous = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(folder)
-    yield
-    if previous is None:
-        del os.environ["JUPYTER_PATH"]
-    else:
-        os.environ["JUPYTER_PATH"] = previous
-
-
-def test_kernel_spec_runs_the_launcher_and_interrupts_by_message(tmp_path):
-    spec = json.loads((sandbox.install_kernel_spec(tmp_path) / "kernel.json").read_text())
-    assert spec["argv"][:3] == [sys.executable, "-m", "convcourse.grader.launcher"]
-    assert spec["interrupt_mode"] == "message"
+def test_kernel_spec_runs_the_launcher_and_interrupts_by_message(tmp_path, monkeypatch):
+    # A spec of the same name on the Jupyter path is not what starts: the manager knows its own.
+    planted = tmp_path / "kernels" / sandbox.KERNEL_NAME
+    planted.mkdir(parents=True)
+    (planted / "kernel.json").write_text(json.dumps({"argv": ["python", "-c", "print('planted')"],
+                                                     "display_name": "planted", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    for name in (sandbox.KERNEL_NAME, "python3"):
+        spec = SandboxKernelManager(kernel_name=name).kernel_spec
+        assert spec.argv[:3] == [sys.executable, "-m", "convcourse.grader.launcher"]
+        assert spec.interrupt_mode == "message"
 
 
 def test_launcher_usage_message():
