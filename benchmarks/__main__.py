@@ -1,16 +1,18 @@
 """Timings that matter to students, instructors and CI, each the median of ``--repeat`` runs.
 
     python -m benchmarks [--repeat 3] [--only setup,book,nbval,autograde,throughput,suite,platforms,service]
-                         [--class-size 16]
+                         [--class-size N] [--assignments 04,05]
                          [--soak 300] [--service-assignments all]
 
 * setup: a fresh clone's ``make setup`` (new .venv, packages from the registry or uv's cache);
 * book: ``make book`` from a clean ``_build`` and again with nothing changed;
 * nbval: re-executing and comparing each chapter;
 * autograde: for each assignment, its release (the Keras references of its hidden tests are computed then, once),
-  the first solution notebook alone, then wall and CPU seconds per notebook graded in a class (one nbgrader process);
-* throughput: a synthetic class of assignment 01, released, then autograded sequentially and with one worker per
-  core, in notebooks per minute (the whole ``autograde`` call), and whether both runs gave identical grades;
+  the first solution notebook alone, then wall and CPU seconds per notebook graded in a class of ``--class-size``
+  (default 6; one nbgrader process, its start included);
+* throughput: a synthetic class of ``--class-size`` (default 16) notebooks of assignment 01, released, then
+  autograded sequentially and with one worker per core, in notebooks per minute (the whole ``autograde`` call), and
+  whether both runs gave identical grades;
 * suite: the whole ``make test``, and its ten slowest tests;
 * platforms: the student kit's platform table (``tests/student/test_kit_platforms.py``, resolved on the package
   index once, not repeated): each platform and CPython START-HERE names, whether the base kit and Keras resolve,
@@ -130,12 +132,13 @@ class CpuMeter:
                 pass
 
 
-def bench_autograde(repeat, rows, assignments=None):
+def bench_autograde(repeat, rows, assignments=None, class_size=6):
     """Per assignment: the release (``generate_assignment``, which also computes the Keras references of the
-    hidden tests), one solution notebook alone (a new nbgrader process), then four more in one process, as in a
-    class: wall and CPU seconds per notebook (kernels included, :class:`CpuMeter`), the first one's too; then the
-    same four with one worker per core (notebooks per minute), and the largest peak memory of one student's
-    grading process (its cgroup's)."""
+    hidden tests), one solution notebook alone (a new nbgrader process), then ``class_size`` more in one process,
+    as in a class: wall and CPU seconds per notebook (kernels included, :class:`CpuMeter`; the batch's start, its
+    nbgrader process, fork server and kernel zygotes, shared by the class), the first one's too; then the same class
+    with one worker per core (notebooks per minute), and the largest peak memory of one student's grading process
+    (its cgroup's)."""
     meter = CpuMeter()
     print(f"CPU counted by: {meter.source}", flush=True)
     try:
@@ -145,7 +148,7 @@ def bench_autograde(repeat, rows, assignments=None):
             release, cold, cold_cpu, warm, cpu, parallel, peak = [], [], [], [], [], [], []
             for _ in range(repeat):
                 with tempfile.TemporaryDirectory() as folder:
-                    students = [f"student{k}" for k in range(5)]
+                    students = [f"student{k}" for k in range(class_size + 1)]
                     course = _course_with(assignment, students, folder, release)
                     start, spent = time.perf_counter(), meter.seconds()
                     grading.autograde(course, assignment, students[:1])
@@ -153,22 +156,25 @@ def bench_autograde(repeat, rows, assignments=None):
                     cold_cpu.append(meter.seconds() - spent)
                     start, spent = time.perf_counter(), meter.seconds()
                     grading.autograde(course, assignment, students[1:])
-                    warm.append((time.perf_counter() - start) / 4)
-                    cpu.append((meter.seconds() - spent) / 4)
-                    # The same four again, one worker per core: the class's pace.
+                    warm.append((time.perf_counter() - start) / class_size)
+                    cpu.append((meter.seconds() - spent) / class_size)
+                    # The same class again, one worker per core: the class's pace.
                     start = time.perf_counter()
                     grading.autograde(course, assignment, students[1:], workers=os.cpu_count() or 1)
-                    parallel.append(4 * 60 / (time.perf_counter() - start))
+                    parallel.append(class_size * 60 / (time.perf_counter() - start))
                     peak.append(_largest_grading_peak(course, assignment))
             rows.append((f"release {assignment} (references included)", statistics.median(release), "s"))
             rows.append((f"autograde {assignment}: first notebook, alone", statistics.median(cold), "s"))
             rows.append((f"autograde {assignment}: CPU of the first notebook, alone", statistics.median(cold_cpu), "s"))
-            rows.append((f"autograde {assignment}: per notebook in a class", statistics.median(warm), "s"))
-            rows.append((f"autograde {assignment}: CPU per notebook in a class", statistics.median(cpu), "s"))
+            rows.append((f"autograde {assignment}: per notebook in a class of {class_size}", statistics.median(warm),
+                         "s"))
+            rows.append((f"autograde {assignment}: CPU per notebook in a class of {class_size}",
+                         statistics.median(cpu), "s"))
             # What one more student costs: the class's CPU less the first notebook's, which carries the batch's
             # own start (nbgrader, the fork server, the kernel zygotes) as the class does.
-            rows.append((f"autograde {assignment}: CPU per further notebook (class of 4 less the first alone) / 3",
-                         statistics.median((4 * c - first) / 3 for c, first in zip(cpu, cold_cpu)), "s"))
+            rows.append((f"autograde {assignment}: CPU per further notebook (the class less the first alone) / "
+                         f"{class_size - 1}", statistics.median((class_size * c - first) / (class_size - 1)
+                                                                for c, first in zip(cpu, cold_cpu)), "s"))
             rows.append((f"autograde {assignment}: notebooks per minute, one worker per core",
                          statistics.median(parallel), "notebooks/min"))
             rows.append((f"autograde {assignment}: grading process's peak memory per student (largest)",
@@ -255,7 +261,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="setup,book,nbval,autograde,throughput,suite,platforms,service")
-    parser.add_argument("--class-size", type=int, default=16)
+    parser.add_argument("--class-size", type=int, default=None,
+                        help="notebooks in a class: autograde's (default 6) and throughput's (default 16)")
     parser.add_argument("--assignments", default="", help="autograde only these, by prefix: --assignments 04,05")
     parser.add_argument("--soak", type=int, default=300, help="submissions of the service's soak")
     parser.add_argument("--service-assignments", default="all",
@@ -265,8 +272,8 @@ def main(argv=None):
     rows = []
     chosen = [prefix for prefix in args.assignments.split(",") if prefix]
     benches = [("setup", bench_setup), ("book", bench_book), ("nbval", bench_nbval),
-               ("autograde", lambda r, out: bench_autograde(r, out, chosen)),
-               ("throughput", lambda r, out: bench_throughput(r, out, args.class_size)), ("suite", bench_suite),
+               ("autograde", lambda r, out: bench_autograde(r, out, chosen, args.class_size or 6)),
+               ("throughput", lambda r, out: bench_throughput(r, out, args.class_size or 16)), ("suite", bench_suite),
                ("platforms", bench_platforms),
                ("service", lambda r, out: bench_service(r, out, args.soak, args.service_assignments))]
     for name, bench in benches:

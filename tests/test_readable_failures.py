@@ -3,10 +3,8 @@ course's internals (the checks' frames carry ``__tracebackhide__``, which IPytho
 
 import re
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
 
 STUDENT_CELL = '''\

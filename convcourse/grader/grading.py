@@ -59,11 +59,16 @@ def generate_assignment(course_root, assignment):
 
 
 def precompute_references(course_root, assignment):
-    """:mod:`convcourse.grader.precompute` in a process of its own (free when nothing changed); its complaints
-    (the solution failing its own tests) are returned, for the log."""
+    """:mod:`convcourse.grader.precompute` in a process of its own, unless nothing changed since it last ran; its
+    complaints (the solution failing its own tests) are returned, for the log."""
+    from convcourse.grader.precompute import is_complete
+
+    environment = _environment(course_root)
+    if is_complete(course_root, assignment, environment):
+        return ""
     completed = subprocess.run(
         [sys.executable, "-m", "convcourse.grader.precompute", str(course_root), assignment], cwd=course_root,
-        env=_environment(course_root), capture_output=True, text=True,
+        env=environment, capture_output=True, text=True,
     )
     if completed.returncode:
         return f"precomputing the references of {assignment} failed:\n{completed.stderr[-3000:]}\n"

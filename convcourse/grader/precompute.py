@@ -25,13 +25,14 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
-def cache_folder(course_root):
-    """Where the references live: ``CONVCOURSE_REFERENCE_CACHE``, else the course's grading folder's cache."""
-    grading = os.environ.get("CONVCOURSE_GRADING_DIR") or os.path.join(course_root, ".grading")
-    return os.environ.get("CONVCOURSE_REFERENCE_CACHE") or os.path.join(grading, "reference-cache")
+def cache_folder(course_root, environment=os.environ):
+    """Where the references live: ``CONVCOURSE_REFERENCE_CACHE``, else the course's grading folder's cache (as
+    ``environment`` names them)."""
+    grading = environment.get("CONVCOURSE_GRADING_DIR") or os.path.join(course_root, ".grading")
+    return environment.get("CONVCOURSE_REFERENCE_CACHE") or os.path.join(grading, "reference-cache")
 
 
-def _marker(course_root, assignment):
+def _marker(course_root, assignment, environment=os.environ):
     """The file that says this assignment's references are complete for this notebook and this grading code."""
     digest = hashlib.sha1()
     sources = [Path(course_root) / "solutions" / assignment / f"{assignment}.ipynb"]
@@ -40,11 +41,11 @@ def _marker(course_root, assignment):
     for source in sources:
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
-    return Path(cache_folder(course_root)) / f"complete-{assignment}-{digest.hexdigest()[:16]}"
+    return Path(cache_folder(course_root, environment)) / f"complete-{assignment}-{digest.hexdigest()[:16]}"
 
 
-def is_complete(course_root, assignment):
-    return _marker(course_root, assignment).exists()
+def is_complete(course_root, assignment, environment=os.environ):
+    return _marker(course_root, assignment, environment).exists()
 
 
 def _cells(notebook):

@@ -25,7 +25,6 @@ the README: then kernels run as the grader's user with resource limits only).
 
 import asyncio
 import atexit
-import json
 import os
 import queue
 import re
