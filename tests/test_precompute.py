@@ -160,3 +160,32 @@ def test_two_lambdas_of_one_catalogue_are_kept_apart(tmp_path, monkeypatch):
     case = Case(("x",), (np.arange(3.0),))
     assert [checks.mistake_value(m, case).tolist() for m in catalogue.values()] == [[0, 2, 4], [0, 3, 6]]
     assert [checks.mistake_value(m, case).tolist() for m in catalogue.values()] == [[0, 2, 4], [0, 3, 6]]
+
+
+def test_a_batch_reads_the_cache_once_and_hands_out_copies(tmp_path, monkeypatch):
+    """The fork server of a batch reads the whole cache (convcourse.grader.contained): its workers need no file."""
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_PRELOADED", {})
+    checks.keep_on_disk(str(tmp_path), "array", np.arange(3.0))
+    checks.keep_on_disk(str(tmp_path), "pair", (np.ones(2), np.zeros(1)))
+    checks.keep_on_disk(str(tmp_path), "shape", (4, 5))
+    checks.preload_reference_cache()
+    for path in tmp_path.iterdir():
+        path.unlink()
+    first = checks.cached_on_disk(str(tmp_path), "array")
+    first[0] = 99.0  # a check that changes what it was given changes its own copy only
+    assert np.array_equal(checks.cached_on_disk(str(tmp_path), "array"), np.arange(3.0))
+    pair = checks.cached_on_disk(str(tmp_path), "pair")
+    assert np.array_equal(pair[0], np.ones(2)) and np.array_equal(pair[1], np.zeros(1))
+    assert checks.cached_on_disk(str(tmp_path), "shape") == (4, 5)
+    assert checks.cached_on_disk(str(tmp_path), "missing") is None
+
+
+def test_a_cache_too_large_to_hold_is_left_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_PRELOADED", {})
+    monkeypatch.setattr(checks, "PRELOAD_LIMIT_BYTES", 100)
+    checks.keep_on_disk(str(tmp_path), "large", np.zeros(1000))
+    checks.preload_reference_cache()
+    assert checks._PRELOADED == {}
+    assert checks.cached_on_disk(str(tmp_path), "large").shape == (1000,)

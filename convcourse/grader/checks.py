@@ -292,17 +292,51 @@ def cached_on_disk(folder, key):
     """The value kept under ``key``: an array, a number, a tuple of ints (kept as ``<key>-tuple.npy``) or a tuple
     of arrays (``<key>-arrays.npz``)."""
     for suffix in ("", "-tuple"):
-        path = os.path.join(folder, f"{key}{suffix}.npy")
-        if os.path.exists(path):
-            value = _np.load(path, allow_pickle=False)
+        value = _kept(folder, f"{key}{suffix}.npy")
+        if value is not None:
             if suffix:
                 return _builtins.tuple(int(v) for v in value)
             return value[()] if value.ndim == 0 else value
-    path = os.path.join(folder, f"{key}-arrays.npz")
-    if os.path.exists(path):
+    return _kept(folder, f"{key}-arrays.npz")
+
+
+#: The reference cache as a batch's fork server read it: ``{(folder, file name): contents}``.
+_PRELOADED = {}
+PRELOAD_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def preload_reference_cache():
+    """Read the whole reference cache into this process, the fork server of a grading batch, when it holds at most
+    :data:`PRELOAD_LIMIT_BYTES`: each worker forked from it then finds the references, the known mistakes' values
+    and the stand-ins' answers in memory instead of opening hundreds of files (01: about 700). Files are never
+    rewritten (a key names its contents), so what was read stays right; one added later is read from disk."""
+    folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name.endswith((".npy", ".npz"))
+                   and ".tmp" not in entry.name] if folder else []
+        if sum(entry.stat().st_size for entry in entries) > PRELOAD_LIMIT_BYTES:
+            return
+        contents = {(folder, entry.name): _read_kept(entry.path) for entry in entries}
+    except (OSError, ValueError):  # a cache being written or removed meanwhile: the workers read the disk
+        return
+    _PRELOADED.update(contents)
+
+
+def _kept(folder, name):
+    """The contents of the kept file ``name`` (a copy: a check may change what it is given), or ``None``."""
+    preloaded = _PRELOADED.get((folder, name))
+    if preloaded is not None:
+        return _builtins.tuple(a.copy() for a in preloaded) if isinstance(preloaded, _builtins.tuple) \
+            else preloaded.copy()
+    path = os.path.join(folder, name)
+    return _read_kept(path) if os.path.exists(path) else None
+
+
+def _read_kept(path):
+    if path.endswith(".npz"):
         with _np.load(path, allow_pickle=False) as kept:
             return _builtins.tuple(kept[f"a{i}"] for i in range(len(kept.files)))
-    return None
+    return _np.load(path, allow_pickle=False)
 
 
 def keep_on_disk(folder, key, value):

@@ -36,7 +36,8 @@ from nbclient.util import run_sync
 from traitlets import Integer
 
 from convcourse.grader import sandbox
-from convcourse.grader.execute import KERAS_ASSIGNMENTS, TrustedExecute, error_output
+from convcourse.grader.checks import preload_reference_cache
+from convcourse.grader.execute import KERAS_ASSIGNMENTS, TrustedExecute, error_output, gradebook_cells
 from convcourse.grader.launcher import setting, unsafe_mode
 
 LIMITS = {
@@ -113,6 +114,7 @@ never use it); no student code runs in any of them."""
                     # Its end of the "alive" pipe closed, the server ends with this process, as a spawned one does.
                     os.close(alive_w)
                     _leave_the_event_loop()
+                    preload_reference_cache()
                     forkserver.main(listener.fileno(), alive_r, preloads)
                 finally:
                     os._exit(0)
@@ -310,9 +312,16 @@ class ContainedExecute(TrustedExecute):
     ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        assignment = (resources or {}).get("nbgrader", {}).get("assignment", "")
-        # Before the first worker: the fork server, and so every worker and launcher, inherits the zygotes' names.
+        info = (resources or {}).get("nbgrader", {})
+        assignment = info.get("assignment", "")
+        # Before the first worker: the fork server, and so every worker and launcher, inherits the zygotes' names
+        # and the instructor's cells (read from the gradebook once per batch, not once per student).
         sandbox.ensure_zygotes(("numpy", "keras") if assignment.startswith(KERAS_ASSIGNMENTS) else ("numpy",))
+        if {"db_url", "notebook"} <= info.keys():
+            try:
+                gradebook_cells(info["db_url"], info["notebook"], assignment)
+            except Exception:  # noqa: BLE001, S110 (the worker reads them itself and reports what is wrong)
+                pass
         worker = _take_spare(assignment) or Worker(assignment, self.config, self.grader_memory_mb)
         _SPARE["notebooks"] += 1
         expected = int(os.environ.get("CONVCOURSE_NOTEBOOKS_IN_PROCESS", 0) or 0)

@@ -229,18 +229,7 @@ class TrustedExecute(ResilientExecute):
 
     def _load_gradebook(self, db_url, notebook, assignment):
         """From the gradebook (never from the submission): test sources, setup sources, graded function names."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(db_url) as gradebook:
-            found = gradebook.find_notebook(notebook, assignment)
-            grade_names = {cell.name for cell in found.grade_cells}
-            solution_names = {cell.name for cell in found.solution_cells}
-            sources = {cell.name: cell for cell in found.source_cells}
-            self._tests = {name: sources[name].source for name in grade_names - solution_names if name in sources}
-            self._setups = {name: cell.source for name, cell in sources.items()
-                            if cell.cell_type == "code" and cell.locked and name not in grade_names | solution_names}
-            self._functions = sorted(name for name in solution_names
-                                     if name in sources and sources[name].cell_type == "code")
+        self._tests, self._setups, self._functions = gradebook_cells(db_url, notebook, assignment)
         # A function is graded once all its test cells have run; from then on its reference stands in for it
         # when another function under test calls it.
         self._tests_left = collections.Counter(owner(name, self._functions) for name in self._tests)
@@ -662,6 +651,32 @@ def _assignment_references(assignment):
         dict(getattr(module, "STAND_INS", {})),
         {caller: frozenset(helpers) for caller, helpers in getattr(module, "HELPERS", {}).items()},
         frozenset(getattr(module, "BUILDS_MODELS", ())), dict(getattr(module, "MODEL_POLICIES", {})))
+
+
+_GRADEBOOK_CELLS = {}
+
+
+def gradebook_cells(db_url, notebook, assignment):
+    """The instructor's cells of ``notebook`` as the gradebook keeps them: ``(tests, setups, functions)``, the test
+    and setup sources by grade_id and the graded functions' names. Read once per process: a batch's parent reads
+    them before its fork server starts, so that no worker opens the gradebook again."""
+    key = (db_url, notebook, assignment)
+    if key not in _GRADEBOOK_CELLS:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url) as gradebook:
+            found = gradebook.find_notebook(notebook, assignment)
+            grade_names = {cell.name for cell in found.grade_cells}
+            solution_names = {cell.name for cell in found.solution_cells}
+            sources = {cell.name: cell for cell in found.source_cells}
+            tests = {name: sources[name].source for name in grade_names - solution_names if name in sources}
+            setups = {name: cell.source for name, cell in sources.items()
+                      if cell.cell_type == "code" and cell.locked and name not in grade_names | solution_names}
+            functions = sorted(name for name in solution_names
+                               if name in sources and sources[name].cell_type == "code")
+        _GRADEBOOK_CELLS[key] = (tests, setups, functions)
+    tests, setups, functions = _GRADEBOOK_CELLS[key]
+    return dict(tests), dict(setups), list(functions)
 
 
 AssignmentReferences = collections.namedtuple("AssignmentReferences", "stand_ins helpers builders model_policies")
