@@ -293,7 +293,7 @@ def test_a_kernel_from_the_zygote_has_no_privilege_and_inherits_nothing(runtime)
     sandbox.stop_zygotes()
     sandbox.ensure_zygotes([runtime])
     try:
-        printed, root = run_in_kernel(PRIVILEGES + "import sys; print('preloaded', 'keras' in sys.modules)", runtime)
+        printed, root = run_in_kernel(PRIVILEGES + PRELOADS, runtime)
     finally:
         sandbox.stop_zygotes()
     nothing = "0000000000000000"
@@ -303,6 +303,17 @@ def test_a_kernel_from_the_zygote_has_no_privilege_and_inherits_nothing(runtime)
     assert "new user namespace False" in printed, printed
     assert "descriptors ['/dev/null', '/dev/null', '/dev/null']" in printed, printed
     assert f"preloaded {runtime == 'keras'}" in printed, printed
+    # Keras was imported without Matplotlib (which it never needs in a graded kernel); a cell may still import it.
+    assert "matplotlib before the cell False" in printed and "matplotlib in the cell True" in printed, printed
+
+
+PRELOADS = """
+import sys
+print('preloaded', 'keras' in sys.modules)
+print('matplotlib before the cell', 'matplotlib' in sys.modules)
+import matplotlib
+print('matplotlib in the cell', 'matplotlib' in sys.modules)
+"""
 
 
 @needs_isolation
