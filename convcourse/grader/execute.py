@@ -675,8 +675,7 @@ def gradebook_cells(db_url, notebook, assignment):
             functions = sorted(name for name in solution_names
                                if name in sources and sources[name].cell_type == "code")
         _GRADEBOOK_CELLS[key] = (tests, setups, functions)
-    tests, setups, functions = _GRADEBOOK_CELLS[key]
-    return dict(tests), dict(setups), list(functions)
+    return _GRADEBOOK_CELLS[key]
 
 
 AssignmentReferences = collections.namedtuple("AssignmentReferences", "stand_ins helpers builders model_policies")

@@ -5,31 +5,20 @@ they are installed, as they are in the course's main environment for the book: a
 importing Keras costs there. The grading processes rebuild, run and train models and never use either, so the fork
 server that imports Keras once per batch (:mod:`convcourse.grader.contained`) imports it through this module, which
 hides the two packages from Keras' import only: Keras then records them as absent, as it does where they are not
-installed. Kernels, the book and the release import Keras as usual.
+installed. The kernel zygote preloads Keras the same way (:mod:`convcourse.grader.zygote`, whose helper this uses);
+the book and the release import Keras as usual.
 """
 
-import importlib.abc
 import sys
 
-LEFT_OUT = ("sklearn", "matplotlib")
-
-
-class _LeftOut(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in LEFT_OUT:
-            raise ModuleNotFoundError(f"{name} is left out of the grader's Keras", name=name)
-        return None
+from convcourse.grader.zygote import KERAS_OPTIONAL_PACKAGES, imports_without
 
 
 def _import_keras():
     if "keras" in sys.modules:
         return sys.modules["keras"]
-    finder = _LeftOut()
-    sys.meta_path.insert(0, finder)
-    try:
+    with imports_without(KERAS_OPTIONAL_PACKAGES):
         import keras
-    finally:
-        sys.meta_path.remove(finder)
     return keras
 
 

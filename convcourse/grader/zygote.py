@@ -24,6 +24,7 @@ before any course code is importable.
     python zygote.py SOCKET MODULE...
 """
 
+import contextlib
 import ctypes
 import importlib
 import importlib.abc
@@ -44,8 +45,8 @@ NO_CAPABILITY = "0000000000000000"
 # Keras imports Matplotlib's pyplot and scikit-learn's wrappers whenever they are installed, for plotting and
 # wrapping no graded kernel does: about 0.5 s of CPU per batch. They are hidden while the preloads run, so Keras
 # records them as absent (its two image-gallery plotters then say Matplotlib is missing); a cell's own
-# ``import matplotlib`` works as ever.
-LEFT_OUT_OF_PRELOADS = ("matplotlib", "sklearn")
+# ``import matplotlib`` works as ever. The grader's own Keras leaves them out too (convcourse.grader.lean_keras).
+KERAS_OPTIONAL_PACKAGES = ("matplotlib", "sklearn")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -65,20 +66,30 @@ def _check(result, what):
 
 
 class _LeftOut(importlib.abc.MetaPathFinder):
+    def __init__(self, packages):
+        self.packages = packages
+
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in LEFT_OUT_OF_PRELOADS:
-            raise ModuleNotFoundError(f"{name} is left out of the zygote's preloads", name=name)
+        if name.partition(".")[0] in self.packages:
+            raise ModuleNotFoundError(f"{name} is left out of this import", name=name)
         return None
 
 
-def _preload(modules):
-    finder = _LeftOut()
+@contextlib.contextmanager
+def imports_without(packages):
+    """While inside, importing any of ``packages`` (or a module of theirs) fails as if it were not installed."""
+    finder = _LeftOut(packages)
     sys.meta_path.insert(0, finder)
     try:
-        for module in modules:
-            importlib.import_module(module)
+        yield
     finally:
         sys.meta_path.remove(finder)
+
+
+def _preload(modules):
+    with imports_without(KERAS_OPTIONAL_PACKAGES):
+        for module in modules:
+            importlib.import_module(module)
 
 
 def _own_status():
