@@ -15,6 +15,9 @@ from pathlib import Path
 
 import nbformat
 
+from convcourse.grader import nbgrader_runner
+from convcourse.grader.gradebook import course_gradebook, place_empty_gradebook
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,18 +27,13 @@ def _environment(course_root):
     return dict(os.environ, PATH=path, CONVCOURSE_GRADING_DIR=str(Path(course_root) / ".grading"))
 
 
-def nbgrader(course_root, *arguments, timeout=None):
-    """Run ``nbgrader <arguments>`` in ``course_root`` with this interpreter; raise with its output if it fails."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=_environment(course_root),
-        capture_output=True, text=True, timeout=timeout,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(
-            f"nbgrader {' '.join(arguments)} failed with exit code {completed.returncode}:\n"
-            f"{completed.stdout}\n{completed.stderr}"
-        )
-    return completed
+def nbgrader(course_root, *arguments):
+    """Run ``nbgrader <arguments>`` in ``course_root`` (a fork of :mod:`convcourse.grader.nbgrader_runner`, as
+    ``python -m nbgrader`` with this interpreter); raise with its output if it fails. Returns the output."""
+    returncode, output = nbgrader_runner.run(arguments, course_root, _environment(course_root))
+    if returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(arguments)} failed with exit code {returncode}:\n{output}")
+    return output
 
 
 def prepare_course(course_root, assignments=None, repo_root=REPO_ROOT):
@@ -47,6 +45,7 @@ def prepare_course(course_root, assignments=None, repo_root=REPO_ROOT):
         if source.is_dir() and (assignments is None or source.name in assignments):
             shutil.copytree(source, course_root / "solutions" / source.name, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    place_empty_gradebook(course_root)
     return course_root
 
 
@@ -110,18 +109,16 @@ def _autograde_batch(course_root, assignment, batch, progress):
         arguments.append(f"--CourseDirectory.student_id_exclude={excluded}")
     # The executor boots the next notebook's kernel while one is graded; told the count, it spares the last one.
     environment = dict(_environment(course_root), CONVCOURSE_NOTEBOOKS_IN_PROCESS=str(len(batch)))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    log = []
-    for line in process.stdout:
-        log.append(line)
+
+    def on_line(line):
         started = _AUTOGRADING.search(line)
         if started:
             progress(started.group("student"))
-    process.wait()
-    return process.returncode, "".join(log)
+
+    try:
+        return nbgrader_runner.run(arguments, course_root, environment, on_line)
+    except nbgrader_runner.RunnerGone as error:  # its students are missing from the results: graded again, alone
+        return -1, f"{error}\n"
 
 
 _AUTOGRADING = re.compile(r"\| INFO\] Autograding .*[\\/]autograded[\\/](?P<student>[^\\/]+)[\\/]")
@@ -170,7 +167,7 @@ def gradebook_url(course_root):
 
     if settings.configured():
         return settings.database_url()
-    return f"sqlite:///{Path(course_root) / '.grading' / 'gradebook.db'}"
+    return f"sqlite:///{course_gradebook(course_root)}"
 
 
 def scores(course_root, assignment, students=None):

@@ -1,0 +1,68 @@
+"""nbgrader's commands are forks of one runner that imported nbgrader once, and behave as ``python -m nbgrader``:
+in their folder, with their environment, their output and their exit status."""
+
+import os
+import subprocess
+import sys
+
+from convcourse.grader import nbgrader_runner
+
+# Printed by nbgrader itself, as it loads a course's configuration: who started it, where, with what.
+CONFIG = """import os
+print("config", os.getppid(), os.getcwd(), os.environ.get("CONVCOURSE_PROBE"), flush=True)
+c = get_config()
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(os.getcwd(), "gradebook.db")
+"""
+
+
+def _course(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text(CONFIG)
+    return tmp_path
+
+
+def _environment(probe):
+    search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    return dict(os.environ, PATH=search, CONVCOURSE_PROBE=probe)
+
+
+def _configs(output):
+    return {line for line in output.splitlines() if line.startswith("config ")}
+
+
+def test_commands_are_forks_of_one_runner(tmp_path):
+    course = _course(tmp_path)
+    parents = set()
+    for probe in ("first", "second"):
+        lines = []
+        returncode, output = nbgrader_runner.run(["db", "student", "list"], course, _environment(probe),
+                                                 lines.append)
+        assert returncode == 0, output
+        assert "There are 0 students in the database" in output
+        assert "".join(lines) == output  # every line reached on_line, as it came
+        (config,) = _configs(output)
+        _, parent, folder, seen = config.split()
+        assert (folder, seen) == (str(course), probe)
+        parents.add(int(parent))
+    (runner,) = parents
+    assert runner != os.getpid() and runner == nbgrader_runner._RUNNER[0].process.pid
+
+
+def test_exit_status_and_output_are_those_of_python_m_nbgrader(tmp_path):
+    course = _course(tmp_path)
+    arguments = ["db", "student", "remove", "nobody"]  # fails: no such student
+    direct = subprocess.run([sys.executable, "-m", "nbgrader", *arguments], cwd=course, env=_environment("x"),
+                            capture_output=True, text=True, check=False)
+    returncode, output = nbgrader_runner.run(arguments, course, _environment("x"))
+    assert direct.returncode != 0 and returncode == direct.returncode
+    assert "nobody" in output and any("nobody" in line for line in direct.stderr.splitlines())
+
+
+def test_a_runner_that_died_is_replaced(tmp_path):
+    course = _course(tmp_path)
+    nbgrader_runner.run(["db", "student", "list"], course, _environment("before"))
+    dead = nbgrader_runner._RUNNER[0].process
+    dead.kill()
+    dead.wait()
+    returncode, output = nbgrader_runner.run(["db", "student", "list"], course, _environment("after"))
+    assert returncode == 0, output
+    assert nbgrader_runner._RUNNER[0].process.pid != dead.pid
