@@ -21,6 +21,9 @@ appended to ``<grading folder>/costs/<assignment>.jsonl``.
 
 import asyncio
 import atexit
+import contextlib
+import gc
+import importlib
 import json
 import multiprocessing
 import os
@@ -33,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient.util import run_sync
-from traitlets import Integer
+from traitlets import Integer, default
 
 from convcourse.grader import sandbox
 from convcourse.grader.checks import preload_reference_cache
@@ -115,6 +118,12 @@ never use it); no student code runs in any of them."""
                     os.close(alive_w)
                     _leave_the_event_loop()
                     preload_reference_cache()
+                    for module in preloads:  # here rather than in forkserver.main, which then finds them
+                        with contextlib.suppress(ImportError):  # as forkserver.main does
+                            importlib.import_module(module)
+                    # Every worker shares this process's objects until it writes to them, and a garbage
+                    # collection in a worker visits (writes to) all of them: they are left out of collections.
+                    gc.freeze()
                     forkserver.main(listener.fileno(), alive_r, preloads)
                 finally:
                     os._exit(0)
@@ -303,13 +312,22 @@ class ContainedExecute(TrustedExecute):
     """nbgrader's ``Execute`` for this course: each notebook is graded by :class:`TrustedExecute` in a worker."""
 
     grader_memory_mb = Integer(
-        setting("CONVCOURSE_GRADER_MEMORY_LIMIT_MB", 2048),
-        help="Memory of one submission's grading process (models rebuilt and run, references, training).",
+        help="Memory of one submission's grading process (models rebuilt and run, references, training); "
+             "CONVCOURSE_GRADER_MEMORY_LIMIT_MB, else 2048.",
     ).tag(config=True)
     grader_cpu_seconds = Integer(
-        setting("CONVCOURSE_GRADER_CPU_SECONDS", 0),
-        help="CPU seconds of one submission's grading process; 0 means the notebook's time budget.",
+        help="CPU seconds of one submission's grading process; 0 means the notebook's time budget. "
+             "CONVCOURSE_GRADER_CPU_SECONDS, else 0.",
     ).tag(config=True)
+
+    # Read when the executor is made (as TrustedExecute's notebook_timeout), not when this module is imported.
+    @default("grader_memory_mb")
+    def _grader_memory_from_the_environment(self):
+        return setting("CONVCOURSE_GRADER_MEMORY_LIMIT_MB", 2048)
+
+    @default("grader_cpu_seconds")
+    def _grader_cpu_from_the_environment(self):
+        return setting("CONVCOURSE_GRADER_CPU_SECONDS", 0)
 
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})

@@ -41,7 +41,7 @@ from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Integer, default
 
 from convcourse.grader import proxy
 from convcourse.grader.caps import cut, cut_lines
@@ -198,10 +198,16 @@ class TrustedExecute(ResilientExecute):
     """Runs test cells in the grader against the kernel's functions; everything else in the sandboxed kernel."""
 
     notebook_timeout = Integer(
-        int(os.environ.get("CONVCOURSE_NOTEBOOK_TIMEOUT", 900)),
         help="Seconds of grading per notebook: the submission's cells, student-added ones included, and its test "
-             "cells whole (the calls of its functions and the grader's work on what they return).",
+             "cells whole (the calls of its functions and the grader's work on what they return); "
+             "CONVCOURSE_NOTEBOOK_TIMEOUT, else 900.",
     ).tag(config=True)
+
+    # Read when the executor is made, not when this module is imported: nbgrader's commands are forks of a runner
+    # that imported it once (convcourse.grader.nbgrader_runner), each with its own environment.
+    @default("notebook_timeout")
+    def _notebook_timeout_from_the_environment(self):
+        return int(os.environ.get("CONVCOURSE_NOTEBOOK_TIMEOUT", 900))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)

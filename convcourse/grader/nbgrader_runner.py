@@ -13,6 +13,7 @@ The runner forks only while it runs no other thread, so no fork inherits a lock 
 
 import atexit
 import codecs
+import gc
 import importlib
 import itertools
 import json
@@ -176,6 +177,9 @@ def serve():
     status on stdout. Ends when stdin closes and every command has finished."""
     for name in PRELOADED:
         importlib.import_module(name)
+    # What the imports made is shared by every fork as long as no fork writes to it: the garbage collector of a
+    # fork would (it visits every object), so those objects are left out of its collections.
+    gc.freeze()
     # A child's exit wakes the loop (its output may have ended before it exits, or after).
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)

@@ -26,6 +26,7 @@ before any course code is importable.
 
 import contextlib
 import ctypes
+import gc
 import importlib
 import importlib.abc
 import json
@@ -209,6 +210,9 @@ def main(argv):
     listener.listen(64)  # launchers may connect at once: they wait in the backlog while the imports run
     os.rename(argv[1] + ".new", argv[1])  # the socket appears once it listens
     _preload(argv[2:])
+    # Every kernel shares the preloads' objects until it writes to them, and a garbage collection in a kernel
+    # visits (writes to) all of them: they are left out of collections.
+    gc.freeze()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the children exit at once; nobody waits for them
     while True:
         connection, _ = listener.accept()

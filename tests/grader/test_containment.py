@@ -133,8 +133,10 @@ def test_an_attacker_loses_only_its_own_points(classes, assignment, attack):
 @pytest.mark.parametrize("assignment", list(ATTACKS))
 def test_each_student_is_charged_within_its_budget(classes, assignment):
     graded = classes[assignment]
+    limit = GRADER_MEMORY_MB.get(assignment, int(LIMITS["CONVCOURSE_GRADER_MEMORY_LIMIT_MB"]))
     for student in graded.students:
         cost = graded.costs[student]
+        assert cost["memory_limit_mb"] == limit, cost  # the course's limit, not the default
         assert cost["peak_memory_mb"] is not None and cost["peak_memory_mb"] <= cost["memory_limit_mb"], cost
         # The wall budget: the notebook's seconds plus its kernels' start and one interrupt's grace.
         assert cost["wall_seconds"] <= int(LIMITS["CONVCOURSE_NOTEBOOK_TIMEOUT"]) + 2 * 120 + 10, cost

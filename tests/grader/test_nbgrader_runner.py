@@ -66,3 +66,21 @@ def test_a_runner_that_died_is_replaced(tmp_path):
     returncode, output = nbgrader_runner.run(["db", "student", "list"], course, _environment("after"))
     assert returncode == 0, output
     assert nbgrader_runner._RUNNER[0].process.pid != dead.pid
+
+
+SETTINGS = {"CONVCOURSE_NOTEBOOK_TIMEOUT": "notebook_timeout", "CONVCOURSE_GRADER_MEMORY_LIMIT_MB": "grader_memory_mb",
+            "CONVCOURSE_GRADER_CPU_SECONDS": "grader_cpu_seconds"}
+SETTINGS_CONFIG = """from convcourse.grader.contained import ContainedExecute
+executor = ContainedExecute()
+print("settings", executor.notebook_timeout, executor.grader_memory_mb, executor.grader_cpu_seconds, flush=True)
+"""
+
+
+def test_the_graders_settings_follow_each_commands_environment(tmp_path):
+    """Read when the executor is made: the runner imported the grading code once, with its own environment."""
+    (tmp_path / "nbgrader_config.py").write_text(SETTINGS_CONFIG)
+    nbgrader_runner.run(["db", "student", "list"], tmp_path, _environment("start"))  # the runner has started
+    for values in (("111", "222", "33"), ("444", "555", "66")):
+        environment = dict(_environment("settings"), **dict(zip(SETTINGS, values)))
+        _, output = nbgrader_runner.run(["db", "student", "list"], tmp_path, environment)
+        assert {line for line in output.splitlines() if line.startswith("settings")} == {f"settings {' '.join(values)}"}
