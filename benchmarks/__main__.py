@@ -9,7 +9,7 @@
 * nbval: re-executing and comparing each chapter;
 * autograde: for each assignment, its release (the Keras references of its hidden tests are computed then, once),
   the first solution notebook alone, then wall and CPU seconds per notebook graded in a class of ``--class-size``
-  (default 6; one nbgrader process, its start included);
+  (default 6; one instructor's command: its nbgrader runner's start included, as the first notebook's);
 * throughput: a synthetic class of ``--class-size`` (default 16) notebooks of assignment 01, released, then
   autograded sequentially and with one worker per core, in notebooks per minute (the whole ``autograde`` call), and
   whether both runs gave identical grades;
@@ -134,7 +134,8 @@ class CpuMeter:
 
 def bench_autograde(repeat, rows, assignments=None, class_size=6):
     """Per assignment: the release (``generate_assignment``, which also computes the Keras references of the
-    hidden tests), one solution notebook alone (a new nbgrader process), then ``class_size`` more in one process,
+    hidden tests), one solution notebook alone (a new nbgrader runner), then ``class_size`` more in one batch (a
+    new runner again),
     as in a class: wall and CPU seconds per notebook (kernels included, :class:`CpuMeter`; the batch's start, its
     nbgrader process, fork server and kernel zygotes, shared by the class), the first one's too; then the same class
     with one worker per core (notebooks per minute), and the largest peak memory of one student's grading process

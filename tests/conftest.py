@@ -13,8 +13,13 @@ from corpus import ASSIGNMENTS, REPO, corpus, notebooks
 from convcourse.grader import grading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# Every course these tests grade shares one cache of Keras references: the cases are seeded, the same in each.
-os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", tempfile.mkdtemp(prefix="convcourse-references-"))
+# Every course these tests grade shares one cache of Keras references: the cases are seeded, the same in each. The
+# suite's workers share it too (its files are written whole, then renamed): an assignment's references are computed
+# once per run, not once per worker that grades it.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+os.environ.setdefault("CONVCOURSE_REFERENCE_CACHE", os.path.join(tempfile.gettempdir(), f"convcourse-references-{_RUN}")
+                      if _RUN else tempfile.mkdtemp(prefix="convcourse-references-"))
+os.makedirs(os.environ["CONVCOURSE_REFERENCE_CACHE"], mode=0o700, exist_ok=True)
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
