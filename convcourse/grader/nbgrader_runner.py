@@ -1,14 +1,16 @@
 """nbgrader's commands as forks of one process that has imported nbgrader and the grading code once.
 
 ``python -m nbgrader`` imports nbgrader, nbconvert, SQLAlchemy, jsonschema and the grading code before it does
-anything: about 1.1 s of CPU for every command, and a class graded by two workers, the instructor's flow or the
+anything: about 1 s of CPU for every command, and a class graded by two workers, the instructor's flow or the
 test suite runs many commands. The runner is one child of the calling process, started on first use, that has
 imported them; each command is a fork of it, which runs nbgrader's application as ``python -m nbgrader`` would, in
 the command's folder, with the command's arguments and environment, and exits the same way. Its output is relayed
 to the caller as it comes. Nothing of a submission runs in the runner or in its forks: kernels run in the sandbox,
 as before (:mod:`convcourse.grader.sandbox`).
 
-The runner forks only while it runs no other thread, so no fork inherits a lock that a thread held.
+The runner forks only while it runs no other thread, so no fork inherits a lock that a thread held, and it leaves
+the objects of its imports out of garbage collections, so that its forks share them rather than copy them: a
+trivial command costs 0.14 s of CPU from the runner, 1.0 s as ``python -m nbgrader`` (0.35 s without the freeze).
 """
 
 import atexit
@@ -115,7 +117,10 @@ _RUNNER_LOCK = threading.Lock()
 
 def _runner():
     with _RUNNER_LOCK:
-        if not _RUNNER or not _RUNNER[0].alive or _RUNNER[0].process.poll() is not None:
+        current = _RUNNER[0] if _RUNNER else None
+        # A fork of this process inherits the runner but not the thread that reads its replies: there poll() finds
+        # the runner gone (it is not the fork's child), and the fork starts its own.
+        if current is None or not current.alive or current.process.poll() is not None:
             if not _RUNNER:
                 atexit.register(stop)
             _RUNNER[:] = [_Runner()]
@@ -162,6 +167,7 @@ def _run_command(request, read_end, write_end, inherited):
     os.dup2(write_end, 2)
     os.close(write_end)
     os.chdir(request["cwd"])
+    sys.path[0] = request["cwd"]  # as ``python -m`` run there would have it
     os.environ.clear()
     os.environ.update(request["env"])
     import nbgrader

@@ -84,3 +84,31 @@ def test_the_graders_settings_follow_each_commands_environment(tmp_path):
         environment = dict(_environment("settings"), **dict(zip(SETTINGS, values)))
         _, output = nbgrader_runner.run(["db", "student", "list"], tmp_path, environment)
         assert {line for line in output.splitlines() if line.startswith("settings")} == {f"settings {' '.join(values)}"}
+
+
+def test_a_fork_of_the_caller_starts_its_own_runner(tmp_path):
+    """A forked process inherits the runner object, not the thread that reads its replies: it starts its own, and
+    leaves its parent's alone."""
+    course = _course(tmp_path)
+    nbgrader_runner.run(["db", "student", "list"], course, _environment("parent"))
+    parents = nbgrader_runner._RUNNER[0].process.pid
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            _, output = nbgrader_runner.run(["db", "student", "list"], course, _environment("child"))
+            (config,) = _configs(output)
+            os.write(write_end, config.encode())
+            nbgrader_runner.stop()
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        config = reader.read()
+    assert os.waitpid(child, 0)[1] == 0
+    _, runner, _, probe = config.split()
+    assert probe == "child" and int(runner) != parents
+    returncode, output = nbgrader_runner.run(["db", "student", "list"], course, _environment("parent again"))
+    assert returncode == 0 and nbgrader_runner._RUNNER[0].process.pid == parents
