@@ -57,3 +57,13 @@ def test_a_course_that_has_a_gradebook_keeps_it(tmp_path, monkeypatch, existing)
     target.write_bytes(existing)
     grading.prepare_course(tmp_path / "course", [ASSIGNMENT])
     assert target.read_bytes() == existing
+
+
+def test_without_a_cache_folder_nbgrader_makes_the_gradebook(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    course = grading.prepare_course(tmp_path / "course", [ASSIGNMENT])
+    assert not gradebook.course_gradebook(course).exists()
+    grading.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    assert _contents(course)["alembic"] and _contents(course)["grade cells"]
