@@ -21,7 +21,8 @@ from convcourse.grader.gradebook import course_gradebook, place_empty_gradebook
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _environment(course_root):
+def nbgrader_environment(course_root):
+    """The environment of nbgrader's commands (and of what they start) for ``course_root``."""
     # nbgrader calls the ``alembic`` and ``jupyter`` scripts that sit beside this interpreter.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     return dict(os.environ, PATH=path, CONVCOURSE_GRADING_DIR=str(Path(course_root) / ".grading"))
@@ -30,7 +31,7 @@ def _environment(course_root):
 def nbgrader(course_root, *arguments):
     """Run ``nbgrader <arguments>`` in ``course_root`` (a fork of :mod:`convcourse.grader.nbgrader_runner`, as
     ``python -m nbgrader`` with this interpreter); raise with its output if it fails. Returns the output."""
-    returncode, output = nbgrader_runner.run(arguments, course_root, _environment(course_root))
+    returncode, output = nbgrader_runner.run(arguments, course_root, nbgrader_environment(course_root))
     if returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(arguments)} failed with exit code {returncode}:\n{output}")
     return output
@@ -45,7 +46,7 @@ def prepare_course(course_root, assignments=None, repo_root=REPO_ROOT):
         if source.is_dir() and (assignments is None or source.name in assignments):
             shutil.copytree(source, course_root / "solutions" / source.name, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    place_empty_gradebook(course_root)
+    place_empty_gradebook(course_root, nbgrader_environment(course_root))
     return course_root
 
 
@@ -62,7 +63,7 @@ def precompute_references(course_root, assignment):
     complaints (the solution failing its own tests) are returned, for the log."""
     from convcourse.grader.precompute import is_complete
 
-    environment = _environment(course_root)
+    environment = nbgrader_environment(course_root)
     if is_complete(course_root, assignment, environment):
         return ""
     completed = subprocess.run(
@@ -108,7 +109,7 @@ def _autograde_batch(course_root, assignment, batch, progress):
     elif excluded:
         arguments.append(f"--CourseDirectory.student_id_exclude={excluded}")
     # The executor boots the next notebook's kernel while one is graded; told the count, it spares the last one.
-    environment = dict(_environment(course_root), CONVCOURSE_NOTEBOOKS_IN_PROCESS=str(len(batch)))
+    environment = dict(nbgrader_environment(course_root), CONVCOURSE_NOTEBOOKS_IN_PROCESS=str(len(batch)))
 
     def on_line(line):
         started = _AUTOGRADING.search(line)

@@ -97,7 +97,7 @@ class _Runner:
                         output.append(pending)
                         on_line(pending)
                     return message["returncode"], "".join(output)
-        except (BrokenPipeError, OSError) as error:
+        except OSError as error:  # BrokenPipeError among them
             self.alive = False
             raise RunnerGone(f"the nbgrader runner cannot be reached ({error})") from None
         finally:

@@ -38,13 +38,14 @@ def test_a_new_course_gets_the_gradebook_nbgrader_would_make(tmp_path, monkeypat
 
 def test_the_empty_gradebook_is_made_once(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    first = gradebook.empty_gradebook()
+    environment = grading.nbgrader_environment(tmp_path)
+    first = gradebook.empty_gradebook(environment)
 
     def refused(*args, **kwargs):
         raise AssertionError("the empty gradebook was made again")
 
     monkeypatch.setattr(subprocess, "run", refused)
-    assert gradebook.empty_gradebook() == first
+    assert gradebook.empty_gradebook(environment) == first
     grading.prepare_course(tmp_path / "course", [ASSIGNMENT])
     assert gradebook.course_gradebook(tmp_path / "course").read_bytes() == first.read_bytes()
 
