@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from convcourse.assignments.a04_fully_convolutional.cases import (
+    HIDDEN_SWEEPS,
     ClassifierOptions,
     build_classifier,
     build_classifier_cases,
@@ -12,7 +13,10 @@ from convcourse.assignments.a04_fully_convolutional.cases import (
     dense_kernel_cases,
     describe_classifier,
     feature_map_size,
+    hidden_classifiers,
+    input_shape,
     larger_input_sizes,
+    layer_kind,
     total_stride,
     unconvertible_classifiers,
 )
@@ -110,7 +114,8 @@ def test_variants_name_the_mistakes_or_return_none():
 
 def test_unconvertible_classifiers_name_an_existing_layer():
     for model, layer_name, reason in unconvertible_classifiers():
-        assert model.get_layer(layer_name) is not None and reason
+        assert model.keras_model().get_layer(layer_name) is not None and reason
+        assert layer_kind(model, layer_name) == type(model.keras_model().get_layer(layer_name)).__name__
 
 
 def test_build_classifier_chains_the_layers():
@@ -129,3 +134,13 @@ def test_classifiers_are_built_once_and_handed_out_with_their_original_weights()
     assert all(a is b for a, b in zip(first, second, strict=True)), "built once"
     for model, original in zip(second, fresh, strict=True):
         assert all(np.array_equal(u, v) for u, v in zip(model.get_weights(), original.get_weights(), strict=True))
+
+
+def test_a_classifier_as_config_and_weights_is_described_as_the_built_model_is():
+    for sweep in HIDDEN_SWEEPS:
+        for spec in hidden_classifiers(sweep):
+            model = spec.keras_model()
+            assert describe_classifier(spec) == describe_classifier(model)
+            assert total_stride(spec) == total_stride(model)
+            assert input_shape(spec) == input_shape(model) == tuple(model.inputs[0].shape[1:])
+            assert spec.weight_count() == model.count_params()

@@ -50,11 +50,41 @@ def test_a_tuple_of_arrays_is_kept_on_disk_and_comes_back_equal(tmp_path, monkey
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(again, first, strict=True))
 
 
-def test_an_assignment_judged_by_running_the_students_own_result_has_nothing_to_precompute(tmp_path):
-    course = grading.prepare_course(tmp_path, ["04_fully_convolutional"])
-    assert precompute.known_ahead("04_fully_convolutional", ["dense_to_conv_kernel", "to_fully_convolutional"]) \
-        == frozenset()
-    assert precompute.compute(course, "04_fully_convolutional") == []
+@pytest.mark.slow
+def test_04s_classifiers_their_outputs_and_the_solutions_kernels_are_kept_at_release(tmp_path, monkeypatch):
+    from convcourse.assignments.a04_fully_convolutional import cases
+    from convcourse.assignments.a04_fully_convolutional import checks as a04_checks
+    from convcourse.assignments.a04_fully_convolutional import references as a04_references
+
+    assignment = "04_fully_convolutional"
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(cache))
+    monkeypatch.setattr(checks, "_MISTAKES_AHEAD", [False])
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    course = grading.prepare_course(tmp_path / "course", [assignment])
+    assert precompute.known_ahead(assignment, ["dense_to_conv_kernel", "to_fully_convolutional"]) \
+        == frozenset({"dense_to_conv_kernel", "to_fully_convolutional"})
+    assert precompute.compute(course, assignment) == []
+    kept = sorted(cache.iterdir())
+    assert len(kept) >= 13 + 10 + 4 + 24 + 24  # classifiers, outputs, score maps, Flatten + Dense, Conv2D
+
+    # The hidden tests again, as a grading process runs them: everything is read from disk. Building a classifier,
+    # or computing anything the cache should hold, fails the cell.
+    def refused(*args, **keywords):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    monkeypatch.setattr(checks, "keep_on_disk", refused)
+    monkeypatch.setattr(cases, "classifier_cases", refused)
+    monkeypatch.setattr(cases, "_build_unconvertible_classifiers", refused)
+    monkeypatch.setattr(a04_checks, "window_scores", refused)
+    monkeypatch.setattr(a04_references, "window_scores", refused)
+    assert precompute.compute(course, assignment) == []
+    # A kernel the solution never returned is run in Keras and not kept.
+    monkeypatch.setattr(checks, "_MISTAKES_AHEAD", [False])
+    features = np.ones((1, 2, 2, 1))
+    assert checks.solution_value(a04_checks.keras_conv2d, (features, np.ones((2, 2, 1, 1)))).shape == (1, 1, 1, 1)
+    assert sorted(cache.iterdir()) == kept
 
 
 @pytest.mark.slow
@@ -65,7 +95,7 @@ def test_references_are_computed_once_and_again_only_when_the_tests_change(tmp_p
     course = grading.prepare_course(tmp_path / "course", [assignment])
     assert grading.precompute_references(course, assignment) == ""
     kept = sorted(cache.glob("*.npy"))
-    assert len(kept) > 100, "the hidden tests of 01 check hundreds of seeded configurations against Keras"
+    assert len(kept) >= 13 + 10 + 4 + 24 + 24  # classifiers, outputs, score maps, Flatten + Dense, Conv2D, "the hidden tests of 01 check hundreds of seeded configurations against Keras"
     assert precompute.is_complete(course, assignment)
 
     def no_process(*args, **keywords):

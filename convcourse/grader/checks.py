@@ -178,16 +178,45 @@ def reference_value(reference, case):
     """
     if not _module_level(reference):
         return reference(*_copies(case))
-    key = _call_key(reference, case.args)
+    return _kept_value(_call_key(reference, case.args), lambda: reference(*_copies(case)))
+
+
+def cached_reference(identity, key_args, compute):
+    """``compute()``, kept like :func:`reference_value`'s values under ``identity`` (a string naming what is computed
+    and the code that computes it) and the exact values of ``key_args``: for references whose arguments are not
+    plain values (a model given as its config and weights, by its digest)."""
+    return _kept_value(_digest_call(identity, key_args), compute)
+
+
+def _kept_value(key, compute):
     if key in _REFERENCE_CACHE:
         return _REFERENCE_CACHE[key]
     folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
     value = cached_on_disk(folder, key) if folder else None
     if value is None:
-        value = reference(*_copies(case))
+        value = compute()
         if folder:
             keep_on_disk(folder, key, value)
     _REFERENCE_CACHE[key] = value
+    return value
+
+
+def solution_value(reference, args):
+    """``reference(*args)`` where ``args`` hold what a student's function returned (a kernel to run in Keras): read
+    from the reference cache when the instructor's solution returned exactly the same while the references were
+    computed (:mod:`convcourse.grader.precompute`, which alone writes it), else computed here and not kept (one
+    submission must not fill the folder the class reads)."""
+    folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    if not folder or not _module_level(reference):
+        return reference(*args)
+    key = _digest_call(repr(("solution", reference.__module__, reference.__qualname__, _source_digest(reference))),
+                       args)
+    kept = cached_on_disk(folder, key)
+    if kept is not None:
+        return kept
+    value = reference(*args)
+    if _MISTAKES_AHEAD[0]:
+        keep_on_disk(folder, key, value)
     return value
 
 

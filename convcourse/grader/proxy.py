@@ -27,6 +27,7 @@ from convcourse.student.callee import (
     model_spec,
 )
 from convcourse.grader.modelcheck import ModelRefused, check_model
+from convcourse.grader.modelspec import ModelSpec
 from convcourse.student.guard import ForbiddenCallError
 
 MAX_RESULT_BYTES = 256 * 1024 * 1024
@@ -126,6 +127,10 @@ class CallFolders:
             return self._encode_file(np.asarray(value, order="C"), prefix, files)
         if is_keras_model(value):
             return model_spec(value, lambda array: self._encode_file(array, prefix, files))
+        if isinstance(value, ModelSpec):
+            return {"kind": "model", "config": value.config,
+                    "weights": [self._encode_file(np.asarray(array, order="C"), prefix, files)
+                                for array in value.weights]}
         raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
 
     def _encode_file(self, array, prefix, files, scalar=False):
@@ -314,7 +319,7 @@ class KernelFunction:
         for index, after in mutated.items():
             if index < len(args) and isinstance(args[index], np.ndarray):
                 _mirror_mutation(args[index], after)
-            elif index < len(args) and is_keras_model(args[index]):
+            elif index < len(args) and (is_keras_model(args[index]) or isinstance(args[index], ModelSpec)):
                 _mirror_model_change(args[index], after)
             elif index < len(args) and type(args[index]) is list:
                 args[index][:] = after if isinstance(after, (list, tuple)) else [after]
@@ -330,7 +335,19 @@ def _signature(args):
 
 
 def _mirror_model_change(original, after):
-    """The student's function changed the model it was given: change the grader's copy the same way."""
+    """The student's function changed the model it was given: change the grader's copy (a Keras model or a
+    :class:`ModelSpec`) the same way, or at least visibly."""
+    if isinstance(original, ModelSpec):
+        before = original.weights
+        try:
+            arrays = after.get_weights()
+        except (AttributeError, ValueError):
+            arrays = None
+        if arrays is None or [a.shape for a in arrays] != [b.shape for b in before]:
+            arrays = [array.copy() for array in before]
+            arrays[0] = arrays[0] + 1.0
+        original.weights = arrays
+        return
     try:
         original.set_weights(after.get_weights())
     except (AttributeError, ValueError):

@@ -18,11 +18,17 @@ Every generator is seeded: the same call gives the same models and arrays on eve
 """
 
 import dataclasses
+import functools
+import hashlib
+import inspect
 import math
+import sys
 
 import numpy as np
 
 from convcourse.grader.cases import Case, random_values
+from convcourse.grader.checks import cached_reference
+from convcourse.grader.modelspec import ModelSpec
 from convcourse.grader.oracle import keras_module
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -315,17 +321,48 @@ HIDDEN_SWEEPS = {
 
 
 def hidden_classifiers(sweep):
-    """The classifiers of the hidden test ``sweep`` (a name in :data:`HIDDEN_SWEEPS`), built once per process."""
+    """The classifiers of the hidden test ``sweep`` (a name in :data:`HIDDEN_SWEEPS`) as :class:`ModelSpec` objects,
+    read from the reference cache (built in Keras by the first process that needs them, at release)."""
     chosen = HIDDEN_SWEEPS[sweep]
-    return classifier_cases(0, chosen.seed, chosen.options, numbers=chosen.numbers)
+    return [_kept_classifier(("classifier", chosen.seed, number, repr(chosen.options)),
+                             lambda number=number: classifier_cases(0, chosen.seed, chosen.options, numbers=(number,))[0])
+            for number in chosen.numbers]
+
+
+def _kept_classifier(identity, build):
+    """The spec of the classifier ``build()`` makes, kept in the reference cache under ``identity`` and this module's
+    source; a new spec (no arrays shared) on every call, so that a mirrored change stays with one test."""
+    kept = cached_reference(repr((*identity, _source_identity())), (),
+                            lambda: ModelSpec.from_keras(build()).as_arrays())
+    return ModelSpec.from_arrays([array.copy() for array in kept])
+
+
+@functools.lru_cache(maxsize=None)
+def _source_identity():
+    """What the classifiers depend on: this module's source and Keras' version (its config format)."""
+    import keras
+
+    return hashlib.sha1(inspect.getsource(sys.modules[__name__]).encode()).hexdigest(), keras.__version__
+
+
+def _layer_list(model):
+    """``(class name, name, config)`` of every layer of ``model`` (a ``keras.Model`` or a :class:`ModelSpec`),
+    input layer first."""
+    if isinstance(model, ModelSpec):
+        return model.layers()
+    return [(type(layer).__name__, layer.name, layer.get_config()) for layer in model.layers]
+
+
+def input_shape(model):
+    """The input's ``(H, W, C)`` of a ``keras.Model`` or a :class:`ModelSpec`."""
+    shape = model.input_shape if isinstance(model, ModelSpec) else tuple(model.inputs[0].shape[1:])
+    return tuple(int(size) for size in shape)
 
 
 def describe_classifier(model):
     """One line naming every layer: ``Input(5, 7, 1) → conv_1: Conv2D(3, (1, 3), valid) → ... → dense_1: Dense(2)``."""
-    parts = [f"Input{tuple(model.inputs[0].shape[1:])}"]
-    for layer in model.layers[1:]:
-        config = layer.get_config()
-        kind = type(layer).__name__
+    parts = [f"Input{input_shape(model)}"]
+    for kind, name, config in _layer_list(model)[1:]:
         if kind == "Conv2D":
             detail = f"{config['filters']}, {tuple(config['kernel_size'])}, strides={tuple(config['strides'])}, " \
                      f"{config['padding']}"
@@ -340,8 +377,16 @@ def describe_classifier(model):
         activation = config.get("activation")
         if kind in ("Conv2D", "Dense") and activation not in (None, "linear"):
             detail += f", {activation}"
-        parts.append(f"{layer.name}: {kind}({detail})")
+        parts.append(f"{name}: {kind}({detail})")
     return " → ".join(parts)
+
+
+def layer_kind(model, layer_name):
+    """The class name of the layer ``layer_name`` of ``model`` (a ``keras.Model`` or a :class:`ModelSpec`)."""
+    for kind, name, _ in _layer_list(model):
+        if name == layer_name:
+            return kind
+    raise ValueError(f"the model has no layer {layer_name!r}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -358,8 +403,10 @@ def _feature_layers(model):
 def total_stride(model):
     """The product of the strides of the layers before ``Flatten``: ``(S_h, S_w)``."""
     stride_h, stride_w = 1, 1
-    for layer in _feature_layers(model):
-        strides = layer.get_config().get("strides")
+    for kind, _, config in _layer_list(model)[1:]:
+        if kind == "Flatten":
+            break
+        strides = config.get("strides")
         if strides is not None:
             stride_h *= int(strides[0])
             stride_w *= int(strides[1])
@@ -379,7 +426,7 @@ def feature_map_size(model, height, width):
 def larger_input_sizes(model, rng, count=2):
     """``count`` input sizes ``(H', W')`` larger than the model's: ``H + a*S_h (+ r)``, the first aligned
     to the total stride, the others with a remainder ``r < S`` when the stride allows one."""
-    height, width = (int(v) for v in model.inputs[0].shape[1:3])
+    height, width = input_shape(model)[:2]
     stride_h, stride_w = total_stride(model)
     sizes = []
     for number in range(count):
@@ -440,34 +487,37 @@ KNOWN_MISTAKES = {
 # Models that cannot be converted
 # ----------------------------------------------------------------------------------------------
 
-_UNCONVERTIBLE = {}
-
-
 def unconvertible_classifiers(seed=0):
     """``(model, layer_name, reason)`` triples: classifiers with one layer that has no fully-convolutional
-    counterpart, the layer named by ``layer_name``; built once per process, handed out with their original
-    weights (as :func:`classifier_cases`)."""
-    if seed not in _UNCONVERTIBLE:
-        _UNCONVERTIBLE[seed] = [(model, [weights.copy() for weights in model.get_weights()], layer_name, reason)
-                                for model, layer_name, reason in _build_unconvertible_classifiers(seed)]
-    for model, weights, _, _ in _UNCONVERTIBLE[seed]:
-        model.set_weights(weights)
-    return [(model, layer_name, reason) for model, _, layer_name, reason in _UNCONVERTIBLE[seed]]
+    counterpart, the layer named by ``layer_name``; each model a :class:`ModelSpec` read from the reference cache
+    (as :func:`hidden_classifiers`)."""
+    made = _unconvertible_made(seed)
+    return [(_kept_classifier(("unconvertible", seed, number),
+                              lambda number=number: _build_unconvertible_classifiers(seed)[number][0]),
+             layer_name, reason) for number, (layer_name, reason) in enumerate(made)]
 
 
+def _unconvertible_made(seed):
+    """``(layer_name, reason)`` of each unconvertible classifier, in order (no Keras needed)."""
+    return [
+        ("reshape_features", "a Reshape before Flatten (its target shape fixes the input size)"),
+        ("reshape_scores", "a Reshape after the Dense layers"),
+        ("layer_norm", "a LayerNormalization between Flatten and Dense (it normalises the whole flattened vector)"),
+    ]
+
+
+@functools.lru_cache(maxsize=None)
 def _build_unconvertible_classifiers(seed):
     layers = keras_module().layers
     rng = np.random.default_rng(seed)
     made = [
         ((6, 6, 1), [layers.Conv2D(2, 3, name="conv_1"), layers.Reshape((4, 8), name="reshape_features")],
-         [layers.Dense(2, name="dense_1")], "reshape_features",
-         "a Reshape before Flatten (its target shape fixes the input size)"),
+         [layers.Dense(2, name="dense_1")]),
         ((5, 5, 2), [layers.Conv2D(3, 2, activation="relu", name="conv_1")],
-         [layers.Dense(3, name="dense_1"), layers.Reshape((3, 1), name="reshape_scores")], "reshape_scores",
-         "a Reshape after the Dense layers"),
+         [layers.Dense(3, name="dense_1"), layers.Reshape((3, 1), name="reshape_scores")]),
         ((6, 5, 1), [layers.Conv2D(2, 3, name="conv_1")],
-         [layers.LayerNormalization(name="layer_norm"), layers.Dense(2, name="dense_1")], "layer_norm",
-         "a LayerNormalization between Flatten and Dense (it normalises the whole flattened vector)"),
+         [layers.LayerNormalization(name="layer_norm"), layers.Dense(2, name="dense_1")]),
     ]
     return [(set_random_weights(build_classifier(shape, feature_layers, head), rng), layer_name, reason)
-            for shape, feature_layers, head, layer_name, reason in made]
+            for (shape, feature_layers, head), (layer_name, reason) in zip(made, _unconvertible_made(seed),
+                                                                           strict=True)]

@@ -26,15 +26,20 @@ from convcourse.assignments.a04_fully_convolutional.cases import (
     channels_last_shape,
     classifier_variant,
     describe_classifier,
+    input_shape,
     larger_input_sizes,
+    layer_kind,
     total_stride,
 )
 from convcourse.assignments.a04_fully_convolutional.references import (
+    classifier_outputs,
+    classifier_window_scores,
     keras_flatten_dense,
     window_scores,
 )
 from convcourse.grader.cases import Case, random_values
-from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, reference_value
+from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, reference_value, solution_value
+from convcourse.grader.modelspec import as_spec
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import array_difference, call_graded
 from convcourse.grader.oracle import keras_conv2d, keras_module
@@ -119,7 +124,8 @@ def check_dense_to_conv_kernel(function, cases, seed=0):
         # (at release too, once references.KNOWN_AHEAD lists dense_to_conv_kernel for convcourse.grader.precompute).
         expected = reference_value(keras_flatten_dense, Case(("features", "dense_kernel", "bias", "data_format"),
                                                               (features, dense_kernel, None, data_format)))
-        outputs = keras_conv2d(features, kernel)[:, 0, 0, :]
+        # A kernel equal to the solution's is read from the reference cache; any other is run in Keras here.
+        outputs = solution_value(keras_conv2d, (features, kernel))[:, 0, 0, :]
         problem = array_difference(outputs, expected)
         if problem is None:
             continue
@@ -158,7 +164,7 @@ def _weight_count(model):
 
 def _check_structure(converted, model, name, where):
     keras = keras_module()
-    channels = int(model.inputs[0].shape[-1])
+    channels = input_shape(model)[-1]
     inputs = getattr(converted, "inputs", None) or []
     if len(inputs) != 1:
         raise AssertionError(f"{name} returned a model with {len(inputs)} inputs; it should have one ({where})")
@@ -175,7 +181,7 @@ def _check_structure(converted, model, name, where):
                 f"{name} returned a model that still contains the {type(layer).__name__} layer {layer.name!r}; "
                 f"every Dense must become a Conv2D and Flatten must go ({where})"
             )
-    held, original = _weight_count(converted), _weight_count(model)
+    held, original = _weight_count(converted), model.weight_count()
     if held != original:
         raise AssertionError(
             f"{name} returned a model that holds {held} weights, the original {original}: the conversion "
@@ -183,21 +189,24 @@ def _check_structure(converted, model, name, where):
         )
 
 
-def _check_unchanged(model, weights_before, x, outputs_before, name, where):
-    weights_after = model.get_weights()
-    layers_with_weights = [layer for layer in model.layers if layer.get_weights()]
-    changed = len(weights_after) != len(weights_before) or not all(
+def _weights_changed(model, weights_before):
+    weights_after = model.weights
+    return len(weights_after) != len(weights_before) or not all(
         before.shape == after.shape and bool((before == after).all())
         for before, after in zip(weights_before, weights_after))
-    if changed:
+
+
+def _check_unchanged(model, weights_before, name, where):
+    """The original's weights are what they were (a change the student's kernel made to its copy is mirrored onto
+    ``model``, a :class:`ModelSpec`, by the proxy): the grader's copy can change in no other way."""
+    if _weights_changed(model, weights_before):
+        layers_with_weights = [layer_name for kind, layer_name, config in model.layers()
+                               if kind in ("Conv2D", "Dense", "BatchNormalization", "LayerNormalization")]
         raise AssertionError(
             f"{name} changed the original model's weights; build new layers (or reuse the old ones) "
             f"without modifying them ({where}; layers with weights: "
-            f"{', '.join(layer.name for layer in layers_with_weights)})"
+            f"{', '.join(layers_with_weights)})"
         )
-    outputs_after = _asarray(model(x, training=False), dtype=_float64)
-    if array_difference(outputs_after, outputs_before) is not None:
-        raise AssertionError(f"{name} changed the original model: it no longer gives the same outputs ({where})")
 
 
 def _run(converted, x, name, where):
@@ -212,7 +221,7 @@ def _run(converted, x, name, where):
 
 def _diagnose(actual, model, x, windows):
     for description, mistake in KNOWN_MISTAKES.items():
-        variant = classifier_variant(model, **mistake)
+        variant = classifier_variant(model.keras_model(), **mistake)
         if variant is None:
             continue
         if windows:
@@ -235,6 +244,7 @@ def check_fully_convolutional(function, models, larger_inputs=0, structure=False
     """
     name = _function_name(function)
     rng = _default_rng(seed)
+    models = [as_spec(model) for model in models]
     # Every model converted in one round trip to the student's kernel (grading); each reply is taken, in order,
     # when the check of its model calls the function, after the model's outputs and weights are noted.
     if getattr(function, "runs_in_kernel", False) is True:
@@ -261,19 +271,25 @@ class _ModelFailed(Exception):
         self.problem, self.cause = problem, cause
 
 
+def _given(function, model):
+    """What ``function`` is called with: the spec itself for the student's kernel (it travels as data), the Keras
+    model for a function of this process (the solution, while the references are computed)."""
+    return model if getattr(function, "runs_in_kernel", False) is True else model.keras_model()
+
+
 def _check_one_model(function, model, rng, larger_inputs, structure, batch):
     keras = keras_module()
     name = _function_name(function)
     where = describe_classifier(model)
-    height, width, channels = (int(v) for v in model.inputs[0].shape[1:])
+    height, width, channels = input_shape(model)
     x = rng.normal(size=(batch, height, width, channels)).astype(_float32)
-    outputs = _asarray(model(x, training=False), dtype=_float64)
-    weights_before = [w.copy() for w in model.get_weights()]
+    outputs = classifier_outputs(model, x)
+    weights_before = [w.copy() for w in model.weights]
     # Every input is drawn before the model is judged: the next models' inputs never depend on this verdict.
     larger = [rng.normal(size=(batch, *size, channels)).astype(_float32)
               for size in larger_input_sizes(model, rng, larger_inputs)]
     try:
-        converted = function(model)
+        converted = function(_given(function, model))
     except KernelCallFailed:
         raise
     except Exception as error:
@@ -282,7 +298,12 @@ def _check_one_model(function, model, rng, larger_inputs, structure, batch):
         raise AssertionError(f"{name} returned {type(converted).__name__}, not a keras.Model ({where})")
     if structure:
         _check_structure(converted, model, name, where)
-        _check_unchanged(model, weights_before, x, outputs, name, where)
+        _check_unchanged(model, weights_before, name, where)
+    # The score maps are those of the original as it now is: a function that changed it is compared with what it
+    # made of it (computed here, never kept: the change is the student's).
+    changed = _weights_changed(model, weights_before)
+    larger_expected = [window_scores(model.keras_model(), big) if changed else classifier_window_scores(model, big)
+                       for big in larger]
     expected = outputs[:, None, None, :]
     actual = _run(converted, x, name, where)
     problem = array_difference(actual, expected)
@@ -291,8 +312,7 @@ def _check_one_model(function, model, rng, larger_inputs, structure, batch):
             f"on inputs of the original size {x.shape} the returned model should give the original's "
             f"{outputs.shape} outputs as shape {expected.shape}: "
             f"{problem.replace('Keras gives', 'the original model gives')}", _diagnose(actual, model, x, False))
-    for big in larger:
-        expected = window_scores(model, big)
+    for big, expected in zip(larger, larger_expected):
         actual = _run(converted, big, name, where)
         problem = array_difference(actual, expected)
         if problem is not None:
@@ -309,33 +329,34 @@ def check_rejects_classifier(function, model, layer_name, reason):
     """Require ``function(model)`` to raise ``ValueError`` (or ``TypeError``) naming the layer ``layer_name``
     (by its name or its class); ``reason`` says why that layer cannot be converted."""
     name = _function_name(function)
-    layer = model.get_layer(layer_name)
-    accepted = (layer.name, type(layer).__name__)
+    model = as_spec(model)
+    accepted = (layer_name, layer_kind(model, layer_name))
     try:
-        result = function(model)
+        result = function(_given(function, model))
     except (ValueError, TypeError) as error:
         message = str(error)
         if not any(word in message for word in accepted):
             raise AssertionError(
                 f"{name} raised {type(error).__name__}({message!r}) for a model with {reason}; the message should "
-                f"name the layer it cannot convert ({layer.name!r} or {type(layer).__name__}) "
+                f"name the layer it cannot convert ({layer_name!r} or {accepted[1]}) "
                 f"({describe_classifier(model)})"
             ) from None
         return None
     except BaseException as error:
         raise AssertionError(
             f"{name} raised {type(error).__name__} for a model with {reason}; raise ValueError naming the layer "
-            f"{layer.name!r} ({describe_classifier(model)})"
+            f"{layer_name!r} ({describe_classifier(model)})"
         ) from None
     raise AssertionError(
         f"{name} returned {type(result).__name__} for a model with {reason}; it should raise ValueError naming "
-        f"the layer {layer.name!r} ({describe_classifier(model)})"
+        f"the layer {layer_name!r} ({describe_classifier(model)})"
     )
 
 
 def check_rejects_classifiers(function, unconvertible):
     """:func:`check_rejects_classifier` for every ``(model, layer_name, reason)`` of ``unconvertible``, the models
     sent to the student's kernel in one round trip (grading)."""
+    unconvertible = [(as_spec(model), layer_name, reason) for model, layer_name, reason in unconvertible]
     if getattr(function, "runs_in_kernel", False) is True:
         function.prefetch([(model,) for model, _, _ in unconvertible])
     for model, layer_name, reason in unconvertible:

@@ -1,7 +1,11 @@
 """The Keras references of assignment 04: ``Flatten`` + ``Dense`` on feature maps, and the original classifier
 run on every window of a larger input (the score map a fully-convolutional version must give)."""
 
+import functools
+import hashlib
+import inspect
 import math
+import sys
 
 import numpy as np
 
@@ -10,6 +14,7 @@ from convcourse.assignments.a04_fully_convolutional.cases import (
     feature_map_size,
     total_stride,
 )
+from convcourse.grader.checks import cached_reference
 from convcourse.grader.modelcheck import ModelPolicy
 from convcourse.grader.oracle import keras_module
 
@@ -66,6 +71,30 @@ def window_scores(model, x):
     return scores.reshape(x.shape[0], rows, cols, -1)
 
 
+def classifier_outputs(model, x):
+    """The classifier ``model`` (a :class:`~convcourse.grader.modelspec.ModelSpec`) on ``x (N, H, W, C)``, as
+    ``float64 (N, units)``: run in Keras once, then read from the reference cache (keyed by the model's digest)."""
+    return cached_reference(repr(("classifier outputs", _source_identity())), (model.digest(), x),
+                            lambda: np.asarray(model.keras_model()(x, training=False), dtype=np.float64))
+
+
+def classifier_window_scores(model, x):
+    """:func:`window_scores` of the classifier ``model`` (a :class:`~convcourse.grader.modelspec.ModelSpec`), run
+    in Keras once, then read from the reference cache."""
+    return cached_reference(repr(("window scores", _source_identity())), (model.digest(), x),
+                            lambda: window_scores(model.keras_model(), x))
+
+
+@functools.lru_cache(maxsize=None)
+def _source_identity():
+    import keras
+
+    from convcourse.assignments.a04_fully_convolutional import cases
+
+    return tuple(hashlib.sha1(inspect.getsource(module).encode()).hexdigest()
+                 for module in (sys.modules[__name__], cases)) + (keras.__version__,)
+
+
 def reference_dense_to_conv_kernel(dense_kernel, feature_shape, data_format="channels_last"):
     """The ``Conv2D`` kernel ``(H, W, C, units)`` of a ``Dense`` kernel ``(H*W*C, units)`` that follows ``Flatten``
     (rows in ``(C, H, W)`` order for ``'channels_first'``, whose ``feature_shape`` is then ``(C, H, W)``): what
@@ -85,9 +114,11 @@ STAND_INS = {"dense_to_conv_kernel": reference_dense_to_conv_kernel}
 HELPERS = {"to_fully_convolutional": ("dense_to_conv_kernel",)}
 # Graded functions that build Keras models: run without the hand-written guard (Keras is their point).
 BUILDS_MODELS = ("to_fully_convolutional",)
-# dense_to_conv_kernel is judged by Keras running the kernel a student returns: no reference is known before
-# (convcourse.grader.precompute).
-KNOWN_AHEAD = ()
+# What is known before any notebook is graded (convcourse.grader.precompute runs the solution's tests): Flatten +
+# Dense on the seeded feature maps, Conv2D with the solution's kernels (a student's kernel equal to the solution's
+# is then judged without Keras), the seeded classifiers themselves as config and weights, and what they give on
+# every input the tests draw.
+KNOWN_AHEAD = ("dense_to_conv_kernel", "to_fully_convolutional")
 
 
 # What the grader accepts back from a model-building function (convcourse.grader.modelcheck), checked before Keras

@@ -1,0 +1,96 @@
+"""A Keras model as data: its config (JSON) and its weights, built in Keras only when something needs the model.
+
+The hidden tests of assignment 04 send the same seeded classifiers to every student's kernel, and a model travels
+there as its config and weights anyway (:func:`convcourse.student.callee.model_spec`). Kept as a
+:class:`ModelSpec`, a classifier is read from the reference cache, sent, described and compared without Keras
+building it in the grading process: that happens only where a check needs the model itself (the reference of an
+input nobody computed before, the known mistakes of a failing answer).
+"""
+
+import copy
+import hashlib
+import json
+
+import numpy as np
+
+from convcourse.student.callee import model_config, model_from_config
+
+
+class ModelSpec:
+    """``config`` (a Keras model's serialized config, as JSON data) and ``weights`` (arrays, as ``get_weights``).
+
+    :meth:`keras_model` builds the model once (or returns the model it was made from); :attr:`weights` may be
+    replaced (the proxy does, mirroring a student's change to a model it was given), which drops that build.
+    """
+
+    def __init__(self, config, weights, model=None):
+        self.config = config
+        self._weights = [np.asarray(array) for array in weights]
+        self._model = model
+
+    @classmethod
+    def from_keras(cls, model):
+        """The spec of a built ``model``, which :meth:`keras_model` then returns as it is."""
+        return cls(json.loads(json.dumps(model_config(model))), model.get_weights(), model)
+
+    @property
+    def weights(self):
+        return self._model.get_weights() if self._model is not None else self._weights
+
+    @weights.setter
+    def weights(self, arrays):
+        self._weights = [np.array(array) for array in arrays]
+        self._model = None
+
+    def keras_model(self):
+        if self._model is None:
+            # Keras' deserialization takes the config apart as it goes: it gets a copy.
+            self._model = model_from_config(copy.deepcopy(self.config), self._weights)
+        return self._model
+
+    def copy(self):
+        """A spec of the same model that shares no arrays with this one (and no built model)."""
+        return ModelSpec(self.config, [array.copy() for array in self.weights])
+
+    def layers(self):
+        """The model's layers as ``(class name, name, config)``, input layer first, in the model's order."""
+        return [(layer.get("class_name"), (layer.get("config") or {}).get("name", layer.get("name")),
+                 layer.get("config") or {}) for layer in self.config.get("config", {}).get("layers", [])]
+
+    @property
+    def input_shape(self):
+        """The input's shape without the batch axis, as a tuple (``None`` for a free size)."""
+        for kind, _, config in self.layers():
+            if kind == "InputLayer":
+                return tuple(config["batch_shape"][1:])
+        raise ValueError("the model's config declares no input layer")
+
+    def weight_count(self):
+        return int(sum(np.size(array) for array in self.weights))
+
+    def digest(self):
+        """What identifies the model exactly: its config and every weight's dtype, shape and bytes."""
+        digest = hashlib.sha1(json.dumps(self.config, sort_keys=True).encode())
+        for array in self.weights:
+            array = np.ascontiguousarray(array)
+            digest.update(repr((array.dtype.str, array.shape)).encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
+
+    def as_arrays(self):
+        """The spec as a tuple of arrays (the config's JSON as bytes first), as the reference cache keeps it."""
+        return (np.frombuffer(json.dumps(self.config).encode(), dtype=np.uint8).copy(),
+                *(np.asarray(array) for array in self.weights))
+
+    @classmethod
+    def from_arrays(cls, arrays):
+        config, *weights = arrays
+        return cls(json.loads(bytes(config).decode()), weights)
+
+    def __repr__(self):
+        return f"<model {self.config.get('config', {}).get('name', '?')!s} as config and weights>"
+
+
+def as_spec(model):
+    """``model`` as a :class:`ModelSpec` (a built Keras model is wrapped, not rebuilt)."""
+    return model if isinstance(model, ModelSpec) else ModelSpec.from_keras(model)
