@@ -1,5 +1,6 @@
 """Unit tests of convcourse.model_checks: correct conversions pass, known mistakes fail with messages that say why."""
 
+import json
 import re
 
 import keras
@@ -10,6 +11,7 @@ from convcourse.assignments.a04_fully_convolutional.cases import (
     ClassifierOptions,
     classifier_cases,
     dense_kernel_cases,
+    hidden_classifiers,
     unconvertible_classifiers,
 )
 from convcourse.assignments.a04_fully_convolutional.checks import (
@@ -17,6 +19,8 @@ from convcourse.assignments.a04_fully_convolutional.checks import (
     check_fully_convolutional,
     check_rejects_classifier,
 )
+from convcourse.grader import checks
+from convcourse.grader.modelspec import ModelSpec, ReturnedModel
 
 
 def kernel_by_index(dense_kernel, feature_shape, data_format="channels_last"):
@@ -154,3 +158,58 @@ def test_a_failing_kernel_check_counts_every_configuration_and_names_the_flatten
     assert re.match(r"channels_last_order is wrong: (\d+) of 10 configurations failed; (\d+) passed\.", message)
     assert "Likely mistake" in message and "(C, H, W) order" in message
     assert 1 <= message.count("\n- configuration ") <= 3
+
+
+class InKernel:
+    """``function`` as the grading proxy presents it: run elsewhere, its model sent back as config and weights."""
+
+    runs_in_kernel = True
+
+    def __init__(self, function):
+        self.function, self.__name__ = function, "to_fully_convolutional"
+
+    def prefetch(self, arg_lists):
+        pass
+
+    def __call__(self, spec):
+        # What the student's kernel does: rebuild the model it was sent, convert it, send the result back.
+        converted = self.function(spec.copy().keras_model())
+        sent = ModelSpec.from_keras(converted)
+        return ReturnedModel(json.loads(json.dumps(sent.config)), sent.weights)
+
+
+def test_the_solutions_model_returned_again_is_judged_on_its_kept_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
+    models = hidden_classifiers("score_map")
+    monkeypatch.setattr(checks, "_MISTAKES_AHEAD", [True])  # the solution's tests, while the references are computed
+    check_fully_convolutional(converter(), models, larger_inputs=2, seed=3)
+    monkeypatch.setattr(checks, "_MISTAKES_AHEAD", [False])
+    built = []
+    original_build = ReturnedModel.keras_model
+    monkeypatch.setattr(ReturnedModel, "keras_model", lambda self: built.append(1) or original_build(self))
+    # The same conversion, written by a student (its layers named otherwise): nothing is built.
+    check_fully_convolutional(InKernel(converter()), hidden_classifiers("score_map"), larger_inputs=2, seed=3)
+    assert built == []
+    # Another model (here a wrong one) is built and run, and fails.
+    with pytest.raises(AssertionError, match="activation"):
+        check_fully_convolutional(InKernel(converter(drop_activation=True)), hidden_classifiers("dense_activation"))
+    assert built
+    # Models the solution never returned for these originals are built.
+    built.clear()
+    check_fully_convolutional(InKernel(converter()), hidden_classifiers("one_dense"))
+    assert len(built) == len(hidden_classifiers("one_dense"))
+
+
+def test_names_and_shared_object_ids_do_not_change_the_canonical_digest():
+    model = classifier_cases(1, seed=5)[0]
+    spec = ModelSpec.from_keras(converter()(model))
+    again = ModelSpec.from_keras(converter()(model))  # Keras numbers the new layers anew
+    assert spec.digest() != again.digest() and spec.canonical_digest() == again.canonical_digest()
+    other = ModelSpec.from_keras(converter(drop_activation=True)(classifier_cases(1, seed=5,
+                                                                                 options=ClassifierOptions(
+                                                                                     dense_activation=True))[0]))
+    assert other.canonical_digest() != spec.canonical_digest()
+    weights = [w.copy() for w in spec.weights]
+    weights[0][0, 0, 0, 0] += 1e-7
+    assert ModelSpec(spec.config, weights).canonical_digest() != spec.canonical_digest()

@@ -87,8 +87,77 @@ class ModelSpec:
         config, *weights = arrays
         return cls(json.loads(bytes(config).decode()), weights)
 
+    def canonical_digest(self):
+        """:meth:`digest` of the model with its layers and itself renamed by position, and the ids of shared objects
+        numbered: two models that differ only there (Keras numbers the layers nobody named, and a shared object's
+        id is its address) compute the same function, and have the same canonical digest. Names are replaced where
+        a functional config holds them, nowhere else."""
+        config = copy.deepcopy(self.config)
+        inner = config.get("config") if isinstance(config.get("config"), dict) else {}
+        layers = inner.get("layers") if isinstance(inner.get("layers"), list) else []
+        names = {layer.get("name"): f"layer {number}" for number, layer in enumerate(layers) if isinstance(layer, dict)}
+
+        def renamed(history):
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                return [names.get(history[0], history[0]), *history[1:]]
+            return history
+
+        def rename_tensors(node):
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    node[key] = renamed(value) if key == "keras_history" else rename_tensors(value)
+            elif isinstance(node, list):
+                node[:] = [rename_tensors(item) for item in node]
+            return node
+
+        inner["name"] = "model"
+        for layer in layers:
+            if isinstance(layer, dict):
+                layer["name"] = names.get(layer.get("name"), layer.get("name"))
+                if isinstance(layer.get("config"), dict) and "name" in layer["config"]:
+                    layer["config"]["name"] = layer["name"]
+                rename_tensors(layer.get("inbound_nodes"))
+        for key in ("input_layers", "output_layers"):
+            ends = inner.get(key)
+            if isinstance(ends, list) and ends and isinstance(ends[0], str):
+                inner[key] = renamed(ends)
+            elif isinstance(ends, list):
+                inner[key] = [renamed(end) for end in ends]
+        # Objects several layers share carry their Python id: numbered in order of appearance instead.
+        shared = {}
+
+        def number_shared(node):
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "shared_object_id" and isinstance(value, int):
+                        node[key] = shared.setdefault(value, len(shared))
+                    else:
+                        number_shared(value)
+            elif isinstance(node, list):
+                for item in node:
+                    number_shared(item)
+
+        number_shared(config)
+        return ModelSpec(config, self.weights).digest()
+
     def __repr__(self):
         return f"<model {self.config.get('config', {}).get('name', '?')!s} as config and weights>"
+
+
+class ReturnedModel(ModelSpec):
+    """A model a student's function returned for a :class:`ModelSpec` it was given, its config already checked
+    (:mod:`convcourse.grader.modelcheck`): built in Keras' safe mode only when a check needs the model itself, so
+    that a model the grader knows (the solution's answer, :mod:`convcourse.grader.solution_models`) never is."""
+
+    def keras_model(self):
+        try:
+            return super().keras_model()
+        except Exception as error:  # noqa: BLE001 (any refusal is the submission's problem, reported as such)
+            raise ValueError(
+                f"the returned model cannot be rebuilt in Keras' safe mode ({type(error).__name__}: "
+                f"{' '.join(str(error).split())[:300]}); build it from built-in Keras layers only (no Lambda, no "
+                f"custom classes)"
+            ) from None
 
 
 def as_spec(model):
