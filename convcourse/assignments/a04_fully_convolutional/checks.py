@@ -13,6 +13,12 @@ into a fully-convolutional ``keras.Model``.
   the same number of weights) and that the original model was left unchanged.
 * :func:`check_rejects_classifier` requires a ``ValueError`` that names the layer it cannot convert.
 
+The classifiers are :class:`~convcourse.grader.modelspec.ModelSpec` objects (config and weights, from the reference
+cache, as are their outputs on every input the checks draw): they are sent to the student's kernel as data, and a
+model returned for one comes back the same way. Only what the grader has not seen before is built in Keras here: a
+returned model that is not the one the solution returned for that classifier
+(:mod:`convcourse.grader.solution_models`), the known mistakes of a failing answer, a classifier a function changed.
+
 Failures raise ``AssertionError`` with the model (every layer named), the input shape, where the
 values differ and, when the result matches a known mistake, which one. Like
 :mod:`convcourse.checks`, the module binds the names it relies on when first imported (the locked
