@@ -26,6 +26,7 @@ written to ``test-artifacts/kit-platforms.md``. Skipped, saying why, only when t
 import concurrent.futures
 import functools
 import http.server
+import io
 import json
 import os
 import re
@@ -34,10 +35,13 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
+import urllib3
 from corpus import REPO
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -161,6 +165,26 @@ def _index_page(project):
         raise
 
 
+# The wheels' metadata files come from one host: kept-alive connections spare a TLS handshake for each of about a
+# thousand of them.
+FILES = urllib3.PoolManager(maxsize=16, ssl_context=TLS, retries=urllib3.Retry(3, backoff_factor=1),
+                            timeout=urllib3.Timeout(total=600))
+
+
+def _wheel_metadata(wheel_url):
+    response = FILES.request("GET", f"{wheel_url}.metadata")
+    if response.status == 200:
+        return response.data
+    if response.status != 404:
+        raise OSError(f"the index answered {response.status} for {wheel_url}.metadata")
+    response = FILES.request("GET", wheel_url)
+    if response.status != 200:
+        raise OSError(f"the index answered {response.status} for {wheel_url}")
+    wheel = zipfile.ZipFile(io.BytesIO(response.data))
+    return wheel.read(next(name for name in wheel.namelist()
+                           if name.count("/") == 1 and name.endswith(".dist-info/METADATA")))
+
+
 class LocalIndex:
     """The package index's project pages, each fetched from the index once per run and served on 127.0.0.1 in two
     cuts:
@@ -172,14 +196,16 @@ class LocalIndex:
     - under :meth:`pinned`, for pip (PEP 691 JSON): only the wheels of the releases pinned for one target, each
       entry as the index gives it (its address on the index, hashes, Requires-Python, yanked). For exact pins these
       are the candidates pip would take from the whole page, without the 75,000 links of every release ever made
-      that pip would otherwise parse and judge for each target (most of its CPU time); the wheels themselves stay on
-      the index.
+      that pip would otherwise parse and judge for each target (most of its CPU time). Each wheel's address there
+      is this server's, which gives its metadata (fetched from the index once per run) and nothing else: a dry run
+      reads a wheel's metadata, never the wheel.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._pages = {}  # project -> Future: the index's page (bytes) or None
         self._releases = {}  # project -> Future: {version: [the index's entries of its wheels]}
+        self._metadata = {}  # a wheel's address on the index -> Future: its metadata file (bytes)
         self._pins = []  # one {project: version} per pinned cut, named by its position
         self.sizes = {}  # wheel file name -> its size in bytes, as the index states it
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_LocalIndexHandler, self))
@@ -233,13 +259,24 @@ class LocalIndex:
     def pinned_page(self, cut, project):
         version = self._pins[cut].get(project)
         files = self.releases(project).get(version, []) if version is not None else []
+        # Each wheel's metadata (PEP 658) through this server, which fetches it from the index once per run: the
+        # index here lists no metadata with its wheels (though it serves it), and pip would otherwise download every
+        # wheel it picks, for every target (up to 2.5 GB and a third of the test's CPU time).
+        files = [dict(entry, url=f"{self.root}/files/{urllib.parse.quote(entry['url'], safe='')}",
+                      **{"core-metadata": entry.get("core-metadata") or entry.get("data-dist-info-metadata") or True})
+                 for entry in files]
         return json.dumps({"meta": {"api-version": "1.1"}, "name": project, "files": files}).encode()
+
+    def metadata(self, wheel_url):
+        """The metadata file of the wheel at ``wheel_url`` on the index: its ``.metadata`` file, or, where the index
+        has none, the ``METADATA`` of the wheel itself."""
+        return self._once(self._metadata, wheel_url, lambda: _wheel_metadata(wheel_url))
 
     def size(self, url):
         """The size in bytes of the wheel at ``url`` (as the index states it), or a local file's."""
         if url.startswith("file:"):
             return Path(urllib.request.url2pathname(url[5:])).stat().st_size
-        return self.sizes[urllib.request.unquote(url.rsplit("/", 1)[-1].split("#")[0])]
+        return self.sizes[urllib.request.unquote(url.split("#")[0]).rsplit("/", 1)[-1]]
 
     def close(self):
         self.server.shutdown()
@@ -253,8 +290,11 @@ class _LocalIndexHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         parts = urllib.request.unquote(self.path.split("?")[0]).strip("/").split("/")
         whole = len(parts) == 2 and parts[0] == "simple"
+        wheel = urllib.request.unquote(self.path.split("?")[0].partition("/files/")[2])
         try:
-            if whole:
+            if self.path.startswith("/files/") and wheel.endswith(".whl.metadata"):
+                body = self.index.metadata(wheel.removesuffix(".metadata"))
+            elif whole:
                 body = self.index.page(canonicalize_name(parts[1]))
             elif len(parts) == 4 and parts[0] == "pinned" and parts[2] == "simple":
                 body = self.index.pinned_page(int(parts[1]), canonicalize_name(parts[3]))
@@ -267,7 +307,8 @@ class _LocalIndexHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         self.send_response(200)
-        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        metadata = self.path.startswith("/files/")
+        self.send_header("Content-Type", "text/plain" if metadata else "application/vnd.pypi.simple.v1+json")
         if whole:  # for uv's cache of the run (pip's cut pages stay out of pip's cache, which is the user's)
             self.send_header("Cache-Control", "max-age=86400")
         self.send_header("Content-Length", str(len(body)))
