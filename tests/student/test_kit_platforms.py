@@ -177,12 +177,46 @@ def _wheel_metadata(wheel_url):
         return response.data
     if response.status != 404:
         raise OSError(f"the index answered {response.status} for {wheel_url}.metadata")
-    response = FILES.request("GET", wheel_url)
-    if response.status != 200:
-        raise OSError(f"the index answered {response.status} for {wheel_url}")
-    wheel = zipfile.ZipFile(io.BytesIO(response.data))
+    wheel = zipfile.ZipFile(_RemoteFile(wheel_url))
     return wheel.read(next(name for name in wheel.namelist()
                            if name.count("/") == 1 and name.endswith(".dist-info/METADATA")))
+
+
+class _RemoteFile(io.RawIOBase):
+    """A file on the index, read by HTTP range requests: :mod:`zipfile` reads a wheel's directory and one member
+    without the whole wheel (TensorFlow's: 250 MB) coming down."""
+
+    def __init__(self, url):
+        self.url, self.position = url, 0
+        response = FILES.request("HEAD", url)
+        if response.status != 200:
+            raise OSError(f"the index answered {response.status} for {url}")
+        self.size = int(response.headers["Content-Length"])
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self.position
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        self.position = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence] + offset
+        return self.position
+
+    def readinto(self, buffer):
+        end = min(self.position + len(buffer), self.size)
+        if end <= self.position:
+            return 0
+        response = FILES.request("GET", self.url, headers={"Range": f"bytes={self.position}-{end - 1}"})
+        if response.status != 206:
+            raise OSError(f"the index answered {response.status} to a range of {self.url}")
+        data = response.data
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 class LocalIndex:
