@@ -213,3 +213,12 @@ def test_names_and_shared_object_ids_do_not_change_the_canonical_digest():
     weights = [w.copy() for w in spec.weights]
     weights[0][0, 0, 0, 0] += 1e-7
     assert ModelSpec(spec.config, weights).canonical_digest() != spec.canonical_digest()
+
+
+def test_a_config_keras_would_not_make_gets_its_plain_digest_not_an_error():
+    spec = ModelSpec.from_keras(converter()(classifier_cases(1, seed=5)[0]))
+    for odd_name in ({"a": 1}, None, spec.layers()[1][1]):  # not a string, missing, a duplicate
+        config = json.loads(json.dumps(spec.config))
+        config["config"]["layers"][0]["name"] = odd_name
+        odd = ModelSpec(config, spec.weights)
+        assert odd.canonical_digest() == odd.digest()

@@ -215,7 +215,7 @@ def solution_value(reference, args):
     if kept is not None:
         return kept
     value = reference(*args)
-    if _MISTAKES_AHEAD[0]:
+    if computing_ahead():
         keep_on_disk(folder, key, value)
     return value
 
@@ -241,6 +241,12 @@ def _module_level(reference):
 
 #: Set by :mod:`convcourse.grader.precompute`: each check then also runs every known mistake on every case.
 _MISTAKES_AHEAD = [False]
+
+
+def computing_ahead():
+    """Is this process computing the references of an assignment (:mod:`convcourse.grader.precompute`), running the
+    instructor's solution, whose results alone may be kept for the class?"""
+    return _MISTAKES_AHEAD[0]
 
 
 def compute_mistakes_ahead():

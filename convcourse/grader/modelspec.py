@@ -95,7 +95,12 @@ class ModelSpec:
         config = copy.deepcopy(self.config)
         inner = config.get("config") if isinstance(config.get("config"), dict) else {}
         layers = inner.get("layers") if isinstance(inner.get("layers"), list) else []
-        names = {layer.get("name"): f"layer {number}" for number, layer in enumerate(layers) if isinstance(layer, dict)}
+        layers = [layer for layer in layers if isinstance(layer, dict)]
+        # A functional model's layer names its layer at the top; a Sequential's, in its config only.
+        given = [layer.get("name", (layer.get("config") or {}).get("name")) for layer in layers]
+        if not all(isinstance(name, str) for name in given) or len(set(given)) != len(given):
+            return self.digest()  # not a model Keras made: nothing to rename
+        names = {name: f"layer {number}" for number, name in enumerate(given)}
 
         def renamed(history):
             if isinstance(history, list) and history and isinstance(history[0], str):
@@ -112,11 +117,11 @@ class ModelSpec:
 
         inner["name"] = "model"
         for layer in layers:
-            if isinstance(layer, dict):
-                layer["name"] = names.get(layer.get("name"), layer.get("name"))
-                if isinstance(layer.get("config"), dict) and "name" in layer["config"]:
-                    layer["config"]["name"] = layer["name"]
-                rename_tensors(layer.get("inbound_nodes"))
+            if "name" in layer:
+                layer["name"] = names.get(layer["name"], layer["name"])
+            if isinstance(layer.get("config"), dict) and "name" in layer["config"]:
+                layer["config"]["name"] = names.get(layer["config"]["name"], layer["config"]["name"])
+            rename_tensors(layer.get("inbound_nodes"))
         for key in ("input_layers", "output_layers"):
             ends = inner.get(key)
             if isinstance(ends, list) and ends and isinstance(ends[0], str):

@@ -32,7 +32,7 @@ def remember(original, returned, inputs_and_outputs):
     """While the references are computed: ``returned`` (a :class:`ModelSpec` of the solution's model) answers
     ``original`` and gives each ``outputs`` on its ``x`` (pairs)."""
     folder = _folder()
-    if not folder or not checks._MISTAKES_AHEAD[0]:
+    if not folder or not checks.computing_ahead():
         return
     canonical = returned.canonical_digest()
     kept = [(_outputs_key(canonical, x), np.asarray(outputs)) for x, outputs in inputs_and_outputs]
