@@ -14,6 +14,7 @@ from convcourse.assignments.a05_cnn_in_practice.checks import (
 )
 from convcourse.student.checks import check_example
 from convcourse.student.models import check_digits_cnn_structure, check_generator_shape, flat_layers
+from convcourse.grader import checks as grader_checks
 from convcourse.grader.cases import Case
 
 LAYERS = ("layers",)
@@ -218,3 +219,19 @@ def test_training_in_the_grader_starts_from_the_contracts_seed(tmp_path, monkeyp
     np.random.default_rng(5).normal(size=10)
     two = checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn()))
     assert one == two
+
+
+@pytest.mark.slow
+def test_the_solutions_model_is_trained_at_release_and_a_kernels_identical_model_is_not_trained_again(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path))
+    fits = []
+    real_fit = checks_cnn._digits.fit_as_contract
+    monkeypatch.setattr(checks_cnn._digits, "fit_as_contract", lambda model: fits.append(model) or real_fit(model))
+    monkeypatch.setattr(grader_checks, "_MISTAKES_AHEAD", [True])  # the references are being computed
+    digits_cnn()()  # the release process has built models of its own: its layers and optimizers are numbered on
+    at_release = checks_cnn.trained_accuracy(digits_cnn())
+    assert len(fits) == 1
+    monkeypatch.setattr(grader_checks, "_MISTAKES_AHEAD", [False])
+    assert checks_cnn.trained_accuracy(BuiltInAKernel(digits_cnn())) == at_release
+    assert len(fits) == 1, "the kernel's model, the solution's, was trained again"

@@ -88,10 +88,10 @@ class ModelSpec:
         return cls(json.loads(bytes(config).decode()), weights)
 
     def canonical_digest(self):
-        """:meth:`digest` of the model with its layers and itself renamed by position, and the ids of shared objects
-        numbered: two models that differ only there (Keras numbers the layers nobody named, and a shared object's
-        id is its address) compute the same function, and have the same canonical digest. Names are replaced where
-        a functional config holds them, nowhere else."""
+        """:meth:`digest` of the model with its layers and itself renamed by position, its optimizer's name dropped
+        and no object marked as shared: two models that differ only there (Keras numbers the layers and optimizers
+        nobody named, and marks an object several layers hold, by its address) compute, and train, alike, and have
+        the same canonical digest. Names are replaced where a model's config holds them, nowhere else."""
         config = copy.deepcopy(self.config)
         inner = config.get("config") if isinstance(config.get("config"), dict) else {}
         layers = inner.get("layers") if isinstance(inner.get("layers"), list) else []
@@ -116,6 +116,12 @@ class ModelSpec:
             return node
 
         inner["name"] = "model"
+        # A compiled model's optimizer is numbered like a layer ("adam_1"): a name only.
+        optimizer = (config.get("compile_config") or {}).get("optimizer") if isinstance(config.get("compile_config"),
+                                                                                       dict) else None
+        if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict) \
+                and isinstance(optimizer["config"].get("name"), str):
+            optimizer["config"]["name"] = "optimizer"
         for layer in layers:
             if "name" in layer:
                 layer["name"] = names.get(layer["name"], layer["name"])
@@ -128,21 +134,18 @@ class ModelSpec:
                 inner[key] = renamed(ends)
             elif isinstance(ends, list):
                 inner[key] = [renamed(end) for end in ends]
-        # Objects several layers share carry their Python id: numbered in order of appearance instead.
-        shared = {}
-
-        def number_shared(node):
+        # An object several layers share (a dtype policy, say) carries its Python id, and a model rebuilt from its
+        # config shares none: whether equal objects are one changes nothing that the model computes.
+        def unshared(node):
             if isinstance(node, dict):
-                for key, value in node.items():
-                    if key == "shared_object_id" and isinstance(value, int):
-                        node[key] = shared.setdefault(value, len(shared))
-                    else:
-                        number_shared(value)
+                node.pop("shared_object_id", None)
+                for value in node.values():
+                    unshared(value)
             elif isinstance(node, list):
                 for item in node:
-                    number_shared(item)
+                    unshared(item)
 
-        number_shared(config)
+        unshared(config)
         return ModelSpec(config, self.weights).digest()
 
     def __repr__(self):

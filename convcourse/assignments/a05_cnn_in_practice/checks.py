@@ -25,11 +25,13 @@ from convcourse.grader.cases import Case
 from convcourse.grader.checks import (
     MAX_SHOWN,
     cached_on_disk,
+    computing_ahead,
     failure_summary,
     keep_on_disk,
     prefetch,
     reference_value,
 )
+from convcourse.grader.modelspec import ModelSpec
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import call_graded
 from convcourse.student.models import (
@@ -165,12 +167,18 @@ def trained_accuracy(build_digits_cnn):
 
     Built in a student's kernel, the model is trained here, from the contract's seed set again right before
     ``fit`` (so that its training never depends on what this grading process ran before). An identical model then
-    trains identically: the accuracy is kept in the reference cache under the model's exact architecture, compile
-    settings and initial weights, the protocol's source and the Keras version, and a class of identical models
-    (the chapter's, say) is trained once."""
-    if getattr(build_digits_cnn, "runs_in_kernel", False) is not True:
+    trains identically: the accuracy is kept in the reference cache under the model's architecture and compile
+    settings (names aside: :meth:`ModelSpec.canonical_digest`), its initial weights, the protocol's source and the
+    Keras version, and a class of identical models is trained once. While the references are computed
+    (:mod:`convcourse.grader.precompute`), the solution's model is trained that way too, as the grading process's
+    copy of it, so that a class of the solution's models is trained at release, not by its first notebook."""
+    kernel = getattr(build_digits_cnn, "runs_in_kernel", False) is True
+    if not kernel and not computing_ahead():
         return _digits.train_as_contract(build_digits_cnn)[2]
     model = seeded_call(build_digits_cnn, _digits.MODEL_SEED)
+    if not kernel:  # what a grading process holds: the model rebuilt from its config and weights
+        sent = ModelSpec.from_keras(model)
+        model = ModelSpec(sent.config, sent.weights).keras_model()
     folder = _os.environ.get("CONVCOURSE_REFERENCE_CACHE")
     key = f"trained-{_model_digest(model)}"
     kept = cached_on_disk(folder, key) if folder else None
@@ -184,12 +192,11 @@ def trained_accuracy(build_digits_cnn):
 
 
 def _model_digest(model):
+    """The model's canonical digest (its config, compile settings included, and weights), the training protocol's
+    source and the Keras version."""
     digest = _hashlib.sha256()
-    for part in (model.to_json(), _json.dumps(model.get_compile_config(), sort_keys=True, default=str),
-                 _inspect.getsource(_digits), _keras.__version__):
+    for part in (ModelSpec.from_keras(model).canonical_digest(), _inspect.getsource(_digits), _keras.__version__):
         digest.update(str(part).encode() + b"\0")
-    for weights in model.get_weights():
-        digest.update(repr((weights.dtype.str, weights.shape)).encode() + _np.ascontiguousarray(weights).tobytes())
     return digest.hexdigest()
 
 
