@@ -14,7 +14,6 @@ locked setup cell of the assignment), so later patches by student cells do not r
 
 import hashlib as _hashlib
 import inspect as _inspect
-import json as _json
 import os as _os
 
 import keras as _keras
