@@ -222,3 +222,15 @@ def test_a_config_keras_would_not_make_gets_its_plain_digest_not_an_error():
         config["config"]["layers"][0]["name"] = odd_name
         odd = ModelSpec(config, spec.weights)
         assert odd.canonical_digest() == odd.digest()
+
+
+def test_a_specs_digests_follow_its_weights():
+    spec = hidden_classifiers("structure")[0]
+    first, canonical = spec.digest(), spec.canonical_digest()
+    assert spec.digest() == first  # kept
+    spec.weights = [w + 1 for w in spec.weights]  # as a mirrored change does
+    assert spec.digest() != first and spec.canonical_digest() != canonical
+    built = spec.keras_model()
+    before = spec.digest()
+    built.set_weights([w * 2 for w in built.get_weights()])  # a function of this process changing the model
+    assert spec.digest() != before

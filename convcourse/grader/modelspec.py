@@ -27,6 +27,8 @@ class ModelSpec:
         self.config = config
         self._weights = [np.asarray(array) for array in weights]
         self._model = model
+        # The digests of an unbuilt spec, made once: a check asks for them for every input it runs.
+        self._digests = {}
 
     @classmethod
     def from_keras(cls, model):
@@ -41,6 +43,15 @@ class ModelSpec:
     def weights(self, arrays):
         self._weights = [np.array(array) for array in arrays]
         self._model = None
+        self._digests = {}
+
+    def _kept_digest(self, kind, make):
+        """``make()``, kept while nothing built can change the weights (a built model's are read from it live)."""
+        if self._model is not None:
+            return make()
+        if kind not in self._digests:
+            self._digests[kind] = make()
+        return self._digests[kind]
 
     def keras_model(self):
         if self._model is None:
@@ -70,12 +81,14 @@ class ModelSpec:
 
     def digest(self):
         """What identifies the model exactly: its config and every weight's dtype, shape and bytes."""
-        digest = hashlib.sha1(json.dumps(self.config, sort_keys=True).encode())
-        for array in self.weights:
-            array = np.ascontiguousarray(array)
-            digest.update(repr((array.dtype.str, array.shape)).encode())
-            digest.update(array.tobytes())
-        return digest.hexdigest()
+        return self._kept_digest("exact", lambda: _digest(self.config, self.weights))
+
+    def canonical_digest(self):
+        """:meth:`digest` of the model with its layers and itself renamed by position, its optimizer's name dropped
+        and no object marked as shared: two models that differ only there (Keras numbers the layers and optimizers
+        nobody named, and marks an object several layers hold, by its address) compute, and train, alike, and have
+        the same canonical digest. Names are replaced where a model's config holds them, nowhere else."""
+        return self._kept_digest("canonical", lambda: _canonical_digest(self.config, self.weights))
 
     def as_arrays(self):
         """The spec as a tuple of arrays (the config's JSON as bytes first), as the reference cache keeps it."""
@@ -87,69 +100,77 @@ class ModelSpec:
         config, *weights = arrays
         return cls(json.loads(bytes(config).decode()), weights)
 
-    def canonical_digest(self):
-        """:meth:`digest` of the model with its layers and itself renamed by position, its optimizer's name dropped
-        and no object marked as shared: two models that differ only there (Keras numbers the layers and optimizers
-        nobody named, and marks an object several layers hold, by its address) compute, and train, alike, and have
-        the same canonical digest. Names are replaced where a model's config holds them, nowhere else."""
-        config = copy.deepcopy(self.config)
-        inner = config.get("config") if isinstance(config.get("config"), dict) else {}
-        layers = inner.get("layers") if isinstance(inner.get("layers"), list) else []
-        layers = [layer for layer in layers if isinstance(layer, dict)]
-        # A functional model's layer names its layer at the top; a Sequential's, in its config only.
-        given = [layer.get("name", (layer.get("config") or {}).get("name")) for layer in layers]
-        if not all(isinstance(name, str) for name in given) or len(set(given)) != len(given):
-            return self.digest()  # not a model Keras made: nothing to rename
-        names = {name: f"layer {number}" for number, name in enumerate(given)}
-
-        def renamed(history):
-            if isinstance(history, list) and history and isinstance(history[0], str):
-                return [names.get(history[0], history[0]), *history[1:]]
-            return history
-
-        def rename_tensors(node):
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    node[key] = renamed(value) if key == "keras_history" else rename_tensors(value)
-            elif isinstance(node, list):
-                node[:] = [rename_tensors(item) for item in node]
-            return node
-
-        inner["name"] = "model"
-        # A compiled model's optimizer is numbered like a layer ("adam_1"): a name only.
-        optimizer = (config.get("compile_config") or {}).get("optimizer") if isinstance(config.get("compile_config"),
-                                                                                       dict) else None
-        if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict) \
-                and isinstance(optimizer["config"].get("name"), str):
-            optimizer["config"]["name"] = "optimizer"
-        for layer in layers:
-            if "name" in layer:
-                layer["name"] = names.get(layer["name"], layer["name"])
-            if isinstance(layer.get("config"), dict) and "name" in layer["config"]:
-                layer["config"]["name"] = names.get(layer["config"]["name"], layer["config"]["name"])
-            rename_tensors(layer.get("inbound_nodes"))
-        for key in ("input_layers", "output_layers"):
-            ends = inner.get(key)
-            if isinstance(ends, list) and ends and isinstance(ends[0], str):
-                inner[key] = renamed(ends)
-            elif isinstance(ends, list):
-                inner[key] = [renamed(end) for end in ends]
-        # An object several layers share (a dtype policy, say) carries its Python id, and a model rebuilt from its
-        # config shares none: whether equal objects are one changes nothing that the model computes.
-        def unshared(node):
-            if isinstance(node, dict):
-                node.pop("shared_object_id", None)
-                for value in node.values():
-                    unshared(value)
-            elif isinstance(node, list):
-                for item in node:
-                    unshared(item)
-
-        unshared(config)
-        return ModelSpec(config, self.weights).digest()
-
     def __repr__(self):
         return f"<model {self.config.get('config', {}).get('name', '?')!s} as config and weights>"
+
+
+def _digest(config, weights):
+    digest = hashlib.sha1(json.dumps(config, sort_keys=True).encode())
+    for array in weights:
+        array = np.ascontiguousarray(array)
+        digest.update(repr((array.dtype.str, array.shape)).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _canonical_digest(config, weights):
+    """The digest of ``config`` renamed by position (see :meth:`ModelSpec.canonical_digest`) with ``weights``."""
+    config = copy.deepcopy(config)
+    inner = config.get("config") if isinstance(config.get("config"), dict) else {}
+    layers = inner.get("layers") if isinstance(inner.get("layers"), list) else []
+    layers = [layer for layer in layers if isinstance(layer, dict)]
+    # A functional model's layer names its layer at the top; a Sequential's, in its config only.
+    given = [layer.get("name", (layer.get("config") or {}).get("name")) for layer in layers]
+    if not all(isinstance(name, str) for name in given) or len(set(given)) != len(given):
+        return _digest(config, weights)  # not a model Keras made: nothing to rename
+    names = {name: f"layer {number}" for number, name in enumerate(given)}
+
+    def renamed(history):
+        if isinstance(history, list) and history and isinstance(history[0], str):
+            return [names.get(history[0], history[0]), *history[1:]]
+        return history
+
+    def rename_tensors(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                node[key] = renamed(value) if key == "keras_history" else rename_tensors(value)
+        elif isinstance(node, list):
+            node[:] = [rename_tensors(item) for item in node]
+        return node
+
+    inner["name"] = "model"
+    # A compiled model's optimizer is numbered like a layer ("adam_1"): a name only.
+    optimizer = (config.get("compile_config") or {}).get("optimizer") if isinstance(config.get("compile_config"),
+                                                                                   dict) else None
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict) \
+            and isinstance(optimizer["config"].get("name"), str):
+        optimizer["config"]["name"] = "optimizer"
+    for layer in layers:
+        if "name" in layer:
+            layer["name"] = names.get(layer["name"], layer["name"])
+        if isinstance(layer.get("config"), dict) and "name" in layer["config"]:
+            layer["config"]["name"] = names.get(layer["config"]["name"], layer["config"]["name"])
+        rename_tensors(layer.get("inbound_nodes"))
+    for key in ("input_layers", "output_layers"):
+        ends = inner.get(key)
+        if isinstance(ends, list) and ends and isinstance(ends[0], str):
+            inner[key] = renamed(ends)
+        elif isinstance(ends, list):
+            inner[key] = [renamed(end) for end in ends]
+
+    # An object several layers share (a dtype policy, say) carries its Python id, and a model rebuilt from its
+    # config shares none: whether equal objects are one changes nothing that the model computes.
+    def unshared(node):
+        if isinstance(node, dict):
+            node.pop("shared_object_id", None)
+            for value in node.values():
+                unshared(value)
+        elif isinstance(node, list):
+            for item in node:
+                unshared(item)
+
+    unshared(config)
+    return _digest(config, weights)
 
 
 class ReturnedModel(ModelSpec):
