@@ -75,7 +75,7 @@ def test_04s_classifiers_their_outputs_and_the_solutions_kernels_are_kept_at_rel
 
     monkeypatch.setattr(checks, "_REFERENCE_CACHE", {})
     monkeypatch.setattr(checks, "keep_on_disk", refused)
-    monkeypatch.setattr(cases, "classifier_cases", refused)
+    monkeypatch.setattr(cases, "numbered_classifier", refused)
     monkeypatch.setattr(cases, "_build_unconvertible_classifiers", refused)
     monkeypatch.setattr(a04_checks, "window_scores", refused)
     monkeypatch.setattr(a04_references, "window_scores", refused)

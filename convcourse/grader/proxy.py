@@ -24,6 +24,7 @@ from convcourse.student.callee import (
     inline_spec,
     is_keras_model,
     model_spec,
+    spec_of_model,
 )
 from convcourse.grader.modelcheck import ModelRefused, check_model
 from convcourse.grader.modelspec import ModelSpec, ReturnedModel
@@ -130,9 +131,7 @@ class CallFolders:
         if is_keras_model(value):
             return model_spec(value, lambda array: self._encode_file(array, prefix, files))
         if isinstance(value, ModelSpec):
-            return {"kind": "model", "config": value.config,
-                    "weights": [self._encode_file(np.asarray(array, order="C"), prefix, files)
-                                for array in value.weights]}
+            return spec_of_model(value.config, value.weights, lambda array: self._encode_file(array, prefix, files))
         raise TypeError(f"a test passed {type(value).__name__} to a graded function; the grader cannot send it")
 
     def _encode_file(self, array, prefix, files, scalar=False):

@@ -9,15 +9,18 @@ on those kept outputs, and the grader builds nothing in Keras for it. Any other 
 model was not run on, is built and run as before; nothing a student returns is kept.
 """
 
+import os
+
 import numpy as np
 
 from convcourse.grader import checks
+from convcourse.grader.modelspec import ModelSpec
 
 _ANSWER = np.ones(1, dtype=np.int8)
 
 
 def _folder():
-    return checks.os.environ.get("CONVCOURSE_REFERENCE_CACHE")
+    return os.environ.get("CONVCOURSE_REFERENCE_CACHE")
 
 
 def _answer_key(original, canonical):
@@ -29,12 +32,12 @@ def _outputs_key(canonical, x):
 
 
 def remember(original, returned, inputs_and_outputs):
-    """While the references are computed: ``returned`` (a :class:`ModelSpec` of the solution's model) answers
+    """While the references are computed (and only then): ``returned`` (the solution's Keras model) answers
     ``original`` and gives each ``outputs`` on its ``x`` (pairs)."""
     folder = _folder()
     if not folder or not checks.computing_ahead():
         return
-    canonical = returned.canonical_digest()
+    canonical = ModelSpec.from_keras(returned).canonical_digest()
     kept = [(_outputs_key(canonical, x), np.asarray(outputs)) for x, outputs in inputs_and_outputs]
     for key, value in [*kept, (_answer_key(original, canonical), _ANSWER)]:
         if checks.cached_on_disk(folder, key) is None:

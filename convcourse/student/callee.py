@@ -64,8 +64,13 @@ def model_config(model):
 def model_spec(model, array_spec):
     """How ``model`` travels: ``{"kind": "model", "config": ..., "weights": [...]}``, each weight array given the
     spec ``array_spec(array)`` of the side that sends it (inline or as a file)."""
-    return {"kind": "model", "config": model_config(model),
-            "weights": [array_spec(np.asarray(weights, order="C")) for weights in model.get_weights()]}
+    return spec_of_model(model_config(model), model.get_weights(), array_spec)
+
+
+def spec_of_model(config, weights, array_spec):
+    """:func:`model_spec` of the model whose serialized config and weights these are."""
+    return {"kind": "model", "config": config,
+            "weights": [array_spec(np.asarray(array, order="C")) for array in weights]}
 
 
 def model_from_config(config, weights, compile=True):

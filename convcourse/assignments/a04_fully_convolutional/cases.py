@@ -325,7 +325,7 @@ def hidden_classifiers(sweep):
     read from the reference cache (built in Keras by the first process that needs them, at release)."""
     chosen = HIDDEN_SWEEPS[sweep]
     return [_kept_classifier(("classifier", chosen.seed, number, repr(chosen.options)),
-                             lambda number=number: classifier_cases(0, chosen.seed, chosen.options, numbers=(number,))[0])
+                             lambda number=number: numbered_classifier(chosen.seed, number, chosen.options))
             for number in chosen.numbers]
 
 

@@ -45,7 +45,7 @@ from convcourse.assignments.a04_fully_convolutional.references import (
 )
 from convcourse.grader.cases import Case, random_values
 from convcourse.grader.checks import MAX_SHOWN, failure_summary, prefetch, reference_value, solution_value
-from convcourse.grader.modelspec import ModelSpec, ReturnedModel, as_spec
+from convcourse.grader.modelspec import ReturnedModel, as_spec
 from convcourse.grader.solution_models import is_solution_answer, kept_outputs, remember
 from convcourse.grader.proxy import KernelCallFailed
 from convcourse.student.checks import array_difference, call_graded
@@ -343,8 +343,8 @@ def _check_one_model(function, model, rng, larger_inputs, structure, batch):
                 f"at row i*{stride[0]}, column j*{stride[1]} (the total stride): "
                 f"{problem.replace('Keras gives', 'the original model on that window gives')}",
                 _diagnose(actual, model, big, True))
-    if isinstance(converted, keras.Model) and not changed:  # kept only while the solution's tests run
-        remember(model, ModelSpec.from_keras(converted), ran)
+    if isinstance(converted, keras.Model) and not changed:
+        remember(model, converted, ran)
 
 
 def _built(returned, where):
