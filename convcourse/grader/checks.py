@@ -30,6 +30,7 @@ import sys
 import numpy as _np
 
 from convcourse.grader.proxy import KernelCallFailed, StudentRaised
+from convcourse.student.case import Case
 from convcourse.student.checks import (
     _copies,
     _function_name,
@@ -202,22 +203,14 @@ def _kept_value(key, compute):
 
 
 def solution_value(reference, args):
-    """``reference(*args)`` where ``args`` hold what a student's function returned (a kernel to run in Keras): read
-    from the reference cache when the instructor's solution returned exactly the same while the references were
-    computed (:mod:`convcourse.grader.precompute`, which alone writes it), else computed here and not kept (one
-    submission must not fill the folder the class reads)."""
-    folder = os.environ.get("CONVCOURSE_REFERENCE_CACHE")
-    if not folder or not _module_level(reference):
-        return reference(*args)
-    key = _digest_call(repr(("solution", reference.__module__, reference.__qualname__, _source_digest(reference))),
-                       args)
-    kept = cached_on_disk(folder, key)
-    if kept is not None:
-        return kept
-    value = reference(*args)
+    """``reference(*args)`` where ``args`` hold what a student's function returned (a kernel to run in Keras): kept,
+    as :func:`reference_value` keeps a reference, only while the instructor's solution runs
+    (:mod:`convcourse.grader.precompute`); when grading, read from the cache where the solution returned exactly the
+    same and otherwise computed, never kept, as a stand-in's answer (:func:`stand_in_value`): one submission must not
+    fill the folder the class reads."""
     if computing_ahead():
-        keep_on_disk(folder, key, value)
-    return value
+        return reference_value(reference, Case(names=(), args=tuple(args)))
+    return stand_in_value(reference, args)
 
 
 def stand_in_value(reference, args, before_computing=lambda: None):
@@ -289,11 +282,11 @@ def _function_identity(function, depth=0):
     closure or default of any other kind)."""
     code = getattr(function, "__code__", None)
     module = getattr(function, "__module__", None)
-    source_digest = _module_digest(module) if code is not None and module else None
+    source_digest = module_digest(module) if code is not None and module else None
     if source_digest is None or depth > 3:
         return None
     constants = [c for c in code.co_consts if c is None or type(c) in (bool, int, float, str, tuple)]
-    parts = [module, function.__qualname__, source_digest, _module_digest("convcourse.grader.oracle"),
+    parts = [module, function.__qualname__, source_digest, module_digest("convcourse.grader.oracle"),
              code.co_firstlineno, code.co_code.hex(), code.co_names, repr(constants)]
     closed = [cell.cell_contents for cell in function.__closure__ or ()]
     keywords = [part for item in sorted((function.__kwdefaults__ or {}).items()) for part in item]
@@ -315,7 +308,8 @@ def _plain(value):
 
 
 @functools.lru_cache(maxsize=None)
-def _module_digest(name):
+def module_digest(name):
+    """The digest of the source of the imported module ``name`` (``None`` where it has none to read)."""
     module = sys.modules.get(name)
     try:
         return hashlib.sha1(inspect.getsource(module).encode()).hexdigest()

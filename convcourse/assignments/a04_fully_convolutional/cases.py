@@ -19,15 +19,12 @@ Every generator is seeded: the same call gives the same models and arrays on eve
 
 import dataclasses
 import functools
-import hashlib
-import inspect
 import math
-import sys
 
 import numpy as np
 
 from convcourse.grader.cases import Case, random_values
-from convcourse.grader.checks import cached_reference
+from convcourse.grader.checks import cached_reference, module_digest
 from convcourse.grader.modelspec import ModelSpec
 from convcourse.grader.oracle import keras_module
 
@@ -337,12 +334,9 @@ def _kept_classifier(identity, build):
     return ModelSpec.from_arrays([array.copy() for array in kept])
 
 
-@functools.lru_cache(maxsize=None)
 def _source_identity():
     """What the classifiers depend on: this module's source and Keras' version (its config format)."""
-    import keras
-
-    return hashlib.sha1(inspect.getsource(sys.modules[__name__]).encode()).hexdigest(), keras.__version__
+    return module_digest(__name__), keras_module().__version__
 
 
 def _layer_list(model):
@@ -491,19 +485,17 @@ def unconvertible_classifiers(seed=0):
     """``(model, layer_name, reason)`` triples: classifiers with one layer that has no fully-convolutional
     counterpart, the layer named by ``layer_name``; each model a :class:`ModelSpec` read from the reference cache
     (as :func:`hidden_classifiers`)."""
-    made = _unconvertible_made(seed)
     return [(_kept_classifier(("unconvertible", seed, number),
                               lambda number=number: _build_unconvertible_classifiers(seed)[number][0]),
-             layer_name, reason) for number, (layer_name, reason) in enumerate(made)]
+             layer_name, reason) for number, (layer_name, reason) in enumerate(_UNCONVERTIBLE)]
 
 
-def _unconvertible_made(seed):
-    """``(layer_name, reason)`` of each unconvertible classifier, in order (no Keras needed)."""
-    return [
-        ("reshape_features", "a Reshape before Flatten (its target shape fixes the input size)"),
-        ("reshape_scores", "a Reshape after the Dense layers"),
-        ("layer_norm", "a LayerNormalization between Flatten and Dense (it normalises the whole flattened vector)"),
-    ]
+# The layer each unconvertible classifier holds, and why it cannot be converted, in order (no Keras needed).
+_UNCONVERTIBLE = (
+    ("reshape_features", "a Reshape before Flatten (its target shape fixes the input size)"),
+    ("reshape_scores", "a Reshape after the Dense layers"),
+    ("layer_norm", "a LayerNormalization between Flatten and Dense (it normalises the whole flattened vector)"),
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -519,5 +511,4 @@ def _build_unconvertible_classifiers(seed):
          [layers.LayerNormalization(name="layer_norm"), layers.Dense(2, name="dense_1")]),
     ]
     return [(set_random_weights(build_classifier(shape, feature_layers, head), rng), layer_name, reason)
-            for (shape, feature_layers, head), (layer_name, reason) in zip(made, _unconvertible_made(seed),
-                                                                           strict=True)]
+            for (shape, feature_layers, head), (layer_name, reason) in zip(made, _UNCONVERTIBLE, strict=True)]
