@@ -325,8 +325,9 @@ class _LocalIndexHandler(http.server.BaseHTTPRequestHandler):
         parts = urllib.request.unquote(self.path.split("?")[0]).strip("/").split("/")
         whole = len(parts) == 2 and parts[0] == "simple"
         wheel = urllib.request.unquote(self.path.split("?")[0].partition("/files/")[2])
+        metadata = self.path.startswith("/files/") and wheel.endswith(".whl.metadata")
         try:
-            if self.path.startswith("/files/") and wheel.endswith(".whl.metadata"):
+            if metadata:
                 body = self.index.metadata(wheel.removesuffix(".metadata"))
             elif whole:
                 body = self.index.page(canonicalize_name(parts[1]))
@@ -341,7 +342,6 @@ class _LocalIndexHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         self.send_response(200)
-        metadata = self.path.startswith("/files/")
         self.send_header("Content-Type", "text/plain" if metadata else "application/vnd.pypi.simple.v1+json")
         if whole:  # for uv's cache of the run (pip's cut pages stay out of pip's cache, which is the user's)
             self.send_header("Cache-Control", "max-age=86400")
