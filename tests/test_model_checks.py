@@ -234,3 +234,12 @@ def test_a_specs_digests_follow_its_weights():
     before = spec.digest()
     built.set_weights([w * 2 for w in built.get_weights()])  # a function of this process changing the model
     assert spec.digest() != before
+
+
+def test_shared_object_marks_count_where_keras_would_build_one_object_for_two_configs():
+    spec = ModelSpec.from_keras(converter()(classifier_cases(1, seed=5)[0]))
+    config = json.loads(json.dumps(spec.config))
+    first, second = (layer["config"] for layer in config["config"]["layers"][1:3])
+    first["bias_initializer"]["shared_object_id"] = second["kernel_initializer"]["shared_object_id"] = 7
+    assert first["bias_initializer"] != second["kernel_initializer"]  # Zeros and GlorotUniform: one of them is lost
+    assert ModelSpec(config, spec.weights).canonical_digest() != spec.canonical_digest()

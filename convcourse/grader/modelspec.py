@@ -159,18 +159,24 @@ def _canonical_digest(config, weights):
             inner[key] = [renamed(end) for end in ends]
 
     # An object several layers share (a dtype policy, say) carries its Python id, and a model rebuilt from its
-    # config shares none: whether equal objects are one changes nothing that the model computes.
+    # config shares none: whether equal objects are one changes nothing that the model computes. Keras builds every
+    # later occurrence of an id as the first, whatever its config says: where two differ, the marks are kept.
+    occurrences = {}
+
     def unshared(node):
         if isinstance(node, dict):
-            node.pop("shared_object_id", None)
+            if "shared_object_id" in node:
+                shared = node.pop("shared_object_id")
+                occurrences.setdefault(repr(shared), set()).add(json.dumps(node, sort_keys=True))
             for value in node.values():
                 unshared(value)
         elif isinstance(node, list):
             for item in node:
                 unshared(item)
 
+    marked = copy.deepcopy(config)
     unshared(config)
-    return _digest(config, weights)
+    return _digest(config if all(len(seen) == 1 for seen in occurrences.values()) else marked, weights)
 
 
 class ReturnedModel(ModelSpec):
