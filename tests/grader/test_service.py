@@ -12,11 +12,13 @@ instructor's ``make autograde`` through the service (final grading) gives the sa
 """
 
 import base64
+import concurrent.futures
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import nbformat
@@ -223,3 +225,35 @@ def test_a_class_graded_on_submission_through_the_service(service, monkeypatch):
         assert all("BEGIN HIDDEN TESTS" not in page for page in fetched)
     assert any("not graded (daily limit reached)" in page for page in
                [p.read_text() for p in (homes["carol"] / ASSIGNMENT / "feedback").glob("*/*.html")])
+
+
+def test_processes_that_start_together_create_the_table_once(service):
+    """The watcher, the workers and the instructor's client each create the service's table on their first use of
+    the database; on a fresh database, eight of them starting at the same moment all succeed (without the lock,
+    the ones that lose the race to create it failed with DuplicateTable)."""
+    import sqlalchemy as sa
+
+    from convcourse.grader.service import settings, store
+
+    admin = sa.create_engine(settings.database_url(), isolation_level="AUTOCOMMIT")
+    fresh = f"fresh_{os.getpid()}_{time.monotonic_ns()}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {fresh}"))
+    url = settings.database_url().rsplit("/", 1)[0] + "/" + fresh
+    starters = 8
+    together = threading.Barrier(starters)
+
+    def first_use(_):
+        together.wait()
+        return store._engine.__wrapped__(url)  # uncached: as a process of its own would
+    try:
+        with concurrent.futures.ThreadPoolExecutor(starters) as pool:
+            engines = list(pool.map(first_use, range(starters)))
+        with engines[0].connect() as connection:
+            assert connection.execute(sa.select(sa.func.count()).select_from(store.submissions)).scalar() == 0
+    finally:
+        for engine in locals().get("engines", []):
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE {fresh} WITH (FORCE)"))
+        admin.dispose()

@@ -82,17 +82,31 @@ def patient(function):
     return retried
 
 
+# Any 64-bit number that no other user of the database locks: the service's table is created under it.
+_SCHEMA_LOCK = 0x636F6E76636F7572  # "convcour"
+
+
 @functools.lru_cache(maxsize=None)
 def _engine(url):
-    return sa.create_engine(url, pool_pre_ping=True, future=True)
+    """The engine of ``url``, its table created once per process. Processes that start together (the watcher,
+    the workers, the instructor's client) would each see no table and race to create it, and all but one fail
+    with DuplicateTable: the check and the creation happen under a lock that the database holds until the
+    transaction ends. Not cached when it fails (the database was down): the next call tries again."""
+    handle = sa.create_engine(url, pool_pre_ping=True, future=True)
+    try:
+        with handle.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            metadata.create_all(connection, checkfirst=True)
+    except BaseException:
+        handle.dispose()
+        raise
+    return handle
 
 
 @patient
 def engine():
     """The database's engine, its table created on first use."""
-    handle = _engine(settings.database_url())
-    metadata.create_all(handle, checkfirst=True)
-    return handle
+    return _engine(settings.database_url())
 
 
 @patient
