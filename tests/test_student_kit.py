@@ -1,6 +1,7 @@
 """The student kit, as a student gets it: built by ``kit/build.py``, installed into a fresh venv from its own
-folder alone (no repository on the path) exactly as START-HERE.md says (``python -m venv .venv``, then ``python -m
-pip install -r requirements.txt`` and, for 04-05, ``-r requirements-keras.txt``), every exercise run there with
+folder alone (no repository on the path) with the very ``python -m pip`` lines of START-HERE.md's Linux and macOS
+steps (``python -m venv .venv``, pip brought up to date, ``-r requirements.txt`` and, for 04-05, the line with
+``-r requirements-keras.txt``), every exercise run there with
 nbclient. The released notebooks fail only where the student must write code; with the solutions' answers every
 visible test passes, 05's accuracy self-check included; 01-03 and 06 never import TensorFlow. Each mistake of
 issue 21 is made in the kit's venv, and the message a student reads last is checked. Nothing of the grader, the
@@ -102,11 +103,22 @@ def kit(tmp_path_factory):
     return output / "student-kit"
 
 
-def _kit_venv(kit, tmp_path_factory, name, requirements, base=None, compiled=True):
-    """A venv with the kit's requirement files installed, as START-HERE says, from the kit folder only: the system
-    Python's ``venv`` and the venv's own ``pip``. With ``base``, a copy of that venv (the base kit installed) in
-    which the student's second ``pip install`` adds Keras, as it would in their own venv. Without ``compiled``, pip
-    leaves the byte-compiling of the modules to their first import, as Python does when pip has not."""
+def start_here_pip_lines(kit):
+    """The ``python -m pip`` lines of START-HERE's Linux and macOS code blocks, as argument lists, in order: the
+    first block's (the base install) and then the one that adds Keras."""
+    blocks = re.findall(r"```bash\n(.*?)```", (kit / "START-HERE.md").read_text(), flags=re.S)
+    lines = [line.split()[3:] for block in blocks for line in block.splitlines()
+             if line.startswith("python -m pip install ")]
+    assert lines and lines[-1][-2:] == ["-r", "requirements-keras.txt"], lines
+    return lines
+
+
+def _kit_venv(kit, tmp_path_factory, name, pip_lines, base=None, compiled=True):
+    """A venv with the kit installed by ``pip_lines`` (argument lists of ``python -m pip install``), from the kit
+    folder only: the system Python's ``venv`` and the venv's own ``pip``. With ``base``, a copy of that venv (the
+    base kit installed) in which the student's further ``pip install`` adds Keras, as it would in their own venv.
+    Without ``compiled``, pip leaves the byte-compiling of the modules to their first import, as Python does when
+    pip has not."""
     venv = tmp_path_factory.mktemp(name) / "venv"
     started = time.perf_counter()
     if base is None:
@@ -118,13 +130,14 @@ def _kit_venv(kit, tmp_path_factory, name, requirements, base=None, compiled=Tru
         # moves a package away to uninstall it, Python writes a .pyc to a new file that it renames (after a whole
         # run, every file that the base venv's RECORDs hash still had its hash).
         shutil.copytree(base, venv, symlinks=True, copy_function=os.link)
-    arguments = [argument for file in requirements for argument in ("-r", file)]
-    arguments += [] if compiled else ["--no-compile"]
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          *arguments], cwd=kit, env=_clean_environment(venv), timeout=1800)
+    for arguments in pip_lines:
+        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+              *arguments, *([] if compiled else ["--no-compile"])], cwd=kit, env=_clean_environment(venv),
+             timeout=1800)
     seconds = time.perf_counter() - started
     how = "" if compiled else ", not byte-compiled"
-    _record(f"venv {name} ({' + '.join(requirements)}{how})", seconds)
+    files = [argument for arguments in pip_lines for argument in arguments if argument.endswith(".txt")]
+    _record(f"venv {name} ({' + '.join(files)}{how})", seconds)
     _SIZES[venv] = _megabytes_on_disk(venv)
     _record(f"venv {name} on disk{how}", _SIZES[venv], unit="MB")
     return venv
@@ -140,15 +153,14 @@ def _megabytes_on_disk(folder):
 
 @pytest.fixture(scope="module")
 def kit_venv(kit, tmp_path_factory):
-    venv = _kit_venv(kit, tmp_path_factory, "kit-venv", ["requirements.txt"])
+    venv = _kit_venv(kit, tmp_path_factory, "kit-venv", start_here_pip_lines(kit)[:-1])
     yield venv
     _stop_runner(venv)
 
 
 @pytest.fixture(scope="module")
 def keras_venv(kit, kit_venv, tmp_path_factory):
-    venv = _kit_venv(kit, tmp_path_factory, "kit-venv-keras", ["requirements.txt", "requirements-keras.txt"],
-                     base=kit_venv)
+    venv = _kit_venv(kit, tmp_path_factory, "kit-venv-keras", start_here_pip_lines(kit)[-1:], base=kit_venv)
     yield venv
     _stop_runner(venv)
 
@@ -497,8 +509,9 @@ def jax_venv(kit, kit_venv, tmp_path_factory):
     try:
         # Not byte-compiled: pip's compiling of JAX and Keras took 10 s of CPU, of which the two notebooks' imports
         # redo a part; START-HERE states no size for JAX (Python 3.14's wheels differ from these anyway).
-        venv = _kit_venv(kit, tmp_path_factory, "kit-venv-jax", ["requirements.txt", "requirements-keras-py314.txt"],
-                         base=kit_venv, compiled=False)
+        keras_line = [argument.replace("requirements-keras.txt", "requirements-keras-py314.txt")
+                      for argument in start_here_pip_lines(kit)[-1]]
+        venv = _kit_venv(kit, tmp_path_factory, "kit-venv-jax", [keras_line], base=kit_venv, compiled=False)
     finally:
         (kit / "requirements-keras-py314.txt").unlink()
     yield venv
