@@ -5,8 +5,9 @@ they are installed, as they are in the course's main environment for the book: a
 importing Keras costs there. The grading processes rebuild, run and train models and never use either, so the fork
 server that imports Keras once per batch (:mod:`convcourse.grader.contained`) imports it through this module, which
 hides the two packages from Keras' import only: Keras then records them as absent, as it does where they are not
-installed. The kernel zygote preloads Keras the same way (:mod:`convcourse.grader.zygote`, whose helper this uses);
-the book and the release import Keras as usual.
+installed. The kernel zygote preloads Keras the same way (:mod:`convcourse.grader.zygote`, whose helper this uses),
+and so does the oracle (:mod:`convcourse.grader.oracle`), whose references the release computes; the book imports
+Keras as usual.
 """
 
 import sys
