@@ -2,6 +2,8 @@
 disk (convcourse.grader.checks.reference_value) for every grading process of the class."""
 
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +124,25 @@ def test_the_marker_follows_the_grading_code(tmp_path, monkeypatch):
     checks_source = package / "grader" / "checks.py"
     checks_source.write_text(checks_source.read_text() + "\n# a changed tolerance, say\n")
     assert precompute._marker(course, "01_cross_correlation") != before
+
+
+def test_two_runs_at_once_compute_the_references_once(tmp_path, monkeypatch):
+    """Two commands (or two classes graded at the same time) that precompute one assignment into one cache: the
+    second waits for the first and finds the references complete."""
+    monkeypatch.setenv("CONVCOURSE_REFERENCE_CACHE", str(tmp_path / "cache"))
+    course = grading.prepare_course(tmp_path / "course", ["01_cross_correlation"])
+    runs = []
+
+    def slow_compute(course_root, assignment):
+        runs.append(assignment)
+        time.sleep(1)  # long enough for the other run to get past its first look at the marker
+        return []
+
+    monkeypatch.setattr(precompute, "compute", slow_compute)
+    with ThreadPoolExecutor(2) as pool:
+        codes = list(pool.map(lambda _: precompute.main([str(course), "01_cross_correlation"]), range(2)))
+    assert codes == [0, 0] and runs == ["01_cross_correlation"], runs
+    assert precompute.is_complete(course, "01_cross_correlation")
 
 
 HELPER_RUNS = []

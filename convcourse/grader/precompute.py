@@ -16,6 +16,7 @@ it for correctness: a reference not found in the cache is computed where it is n
 """
 
 import contextlib
+import fcntl
 import hashlib
 import importlib
 import os
@@ -130,17 +131,30 @@ def _stand_ins_recorded(namespace, references):
         namespace.update(originals)
 
 
+@contextlib.contextmanager
+def _computing_alone(course_root, assignment):
+    """Held while this assignment's references are computed into their cache: a second run for the same cache
+    (another command, another class graded at the same time) waits for the first and then finds them complete,
+    instead of computing them all again beside it."""
+    folder = Path(cache_folder(course_root))
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"computing-{assignment}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when this process ends
+        yield
+
+
 def main(argv=None):
     course_root, assignment = (argv or sys.argv[1:])[:2]
     if is_complete(course_root, assignment):
         return 0
-    failed = compute(course_root, assignment)
-    for line in failed:
-        print(f"precompute {assignment}: the solution fails {line}", file=sys.stderr)
-    if not failed:
-        marker = _marker(course_root, assignment)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+    with _computing_alone(course_root, assignment):
+        if is_complete(course_root, assignment):
+            return 0
+        failed = compute(course_root, assignment)
+        for line in failed:
+            print(f"precompute {assignment}: the solution fails {line}", file=sys.stderr)
+        if not failed:
+            _marker(course_root, assignment).touch()
     return 0
 
 
