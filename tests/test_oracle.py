@@ -49,3 +49,20 @@ def test_pooling_and_errors():
 def test_counts_and_shapes():
     assert keras_conv_params(3, 3, 64) == 1792 and keras_conv_params((3, 3), 3, 64, use_bias=False) == 1728
     assert keras_output_shape(keras.layers.Conv2D, (None, 7, 7, 1), filters=2, kernel_size=3, strides=2) == (None, 3, 3, 2)
+
+
+def test_a_kept_layer_gives_what_a_fresh_one_gives():
+    """The oracle keeps its built layers: each call, with new weights and inputs of a shape seen before, still gives
+    exactly what a newly built layer of that configuration gives."""
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x, kernel, bias = rng.normal(size=(2, 7, 6, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)
+        fresh = keras.layers.Conv2D(4, (3, 2), strides=2, padding="same", dtype="float64")
+        fresh.build(x.shape)
+        fresh.set_weights([kernel, bias])
+        assert np.array_equal(keras_conv2d(x, kernel, bias, strides=2, padding="same"), np.asarray(fresh(x)))
+        y, transposed_kernel = rng.normal(size=(2, 7, 6, 4)), rng.normal(size=(3, 2, 3, 4))
+        fresh = keras.layers.Conv2DTranspose(3, (3, 2), strides=2, use_bias=False, dtype="float64")
+        fresh.build(y.shape)
+        fresh.set_weights([transposed_kernel])
+        assert np.array_equal(keras_conv2d_transpose(y, transposed_kernel, strides=2), np.asarray(fresh(y)))
