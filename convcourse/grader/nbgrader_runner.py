@@ -183,6 +183,9 @@ def serve():
     status on stdout. Ends when stdin closes and every command has finished."""
     for name in PRELOADED:
         importlib.import_module(name)
+    from convcourse.grader.gradebook_engine import share_engines  # the runner's side only: it imports nbgrader
+
+    share_engines()
     # What the imports made is shared by every fork as long as no fork writes to it: the garbage collector of a
     # fork would (it visits every object), so those objects are left out of its collections.
     gc.freeze()
