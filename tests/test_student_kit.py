@@ -103,7 +103,7 @@ def kit(tmp_path_factory):
     return output / "student-kit"
 
 
-def start_here_pip_lines(kit):
+def _start_here_pip_lines(kit):
     """The ``python -m pip`` lines of START-HERE's Linux and macOS code blocks, as argument lists, in order: the
     first block's (the base install) and then the one that adds Keras."""
     blocks = re.findall(r"```bash\n(.*?)```", (kit / "START-HERE.md").read_text(), flags=re.S)
@@ -153,14 +153,14 @@ def _megabytes_on_disk(folder):
 
 @pytest.fixture(scope="module")
 def kit_venv(kit, tmp_path_factory):
-    venv = _kit_venv(kit, tmp_path_factory, "kit-venv", start_here_pip_lines(kit)[:-1])
+    venv = _kit_venv(kit, tmp_path_factory, "kit-venv", _start_here_pip_lines(kit)[:-1])
     yield venv
     _stop_runner(venv)
 
 
 @pytest.fixture(scope="module")
 def keras_venv(kit, kit_venv, tmp_path_factory):
-    venv = _kit_venv(kit, tmp_path_factory, "kit-venv-keras", start_here_pip_lines(kit)[-1:], base=kit_venv)
+    venv = _kit_venv(kit, tmp_path_factory, "kit-venv-keras", _start_here_pip_lines(kit)[-1:], base=kit_venv)
     yield venv
     _stop_runner(venv)
 
@@ -510,7 +510,7 @@ def jax_venv(kit, kit_venv, tmp_path_factory):
         # Not byte-compiled: pip's compiling of JAX and Keras took 10 s of CPU, of which the two notebooks' imports
         # redo a part; START-HERE states no size for JAX (Python 3.14's wheels differ from these anyway).
         keras_line = [argument.replace("requirements-keras.txt", "requirements-keras-py314.txt")
-                      for argument in start_here_pip_lines(kit)[-1]]
+                      for argument in _start_here_pip_lines(kit)[-1]]
         venv = _kit_venv(kit, tmp_path_factory, "kit-venv-jax", [keras_line], base=kit_venv, compiled=False)
     finally:
         (kit / "requirements-keras-py314.txt").unlink()

@@ -246,13 +246,14 @@ def test_processes_that_start_together_create_the_table_once(service):
     def first_use(_):
         together.wait()
         return store._engine.__wrapped__(url)  # uncached: as a process of its own would
+    engines = []
     try:
         with concurrent.futures.ThreadPoolExecutor(starters) as pool:
-            engines = list(pool.map(first_use, range(starters)))
+            engines.extend(pool.map(first_use, range(starters)))
         with engines[0].connect() as connection:
             assert connection.execute(sa.select(sa.func.count()).select_from(store.submissions)).scalar() == 0
     finally:
-        for engine in locals().get("engines", []):
+        for engine in engines:
             engine.dispose()
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP DATABASE {fresh} WITH (FORCE)"))
