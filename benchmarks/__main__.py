@@ -94,6 +94,18 @@ def _course_with(assignment, students, folder, timings=None):
     return course
 
 
+def _require_full_marks(course, assignment, students):
+    """Every submission here is the solution: a figure from a class that did not earn full marks (no bubblewrap,
+    a broken runtime) times a failure, not grading, so it is refused instead of printed."""
+    graded = grading.scores(course, assignment, students)
+    short = sorted(student for student in students
+                   if not graded.get(student) or any(score != top for score, top in graded[student].values()))
+    if short:
+        raise RuntimeError(f"{assignment}: {len(short)} of {len(students)} solution notebooks did not earn full "
+                           f"marks (first: {short[0]}), so their timing would not be grading's; is bubblewrap "
+                           "installed ('make sandbox') and are the kernel runtimes built ('make runtimes')?")
+
+
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 
 
@@ -157,16 +169,19 @@ def bench_autograde(repeat, rows, assignments=None, class_size=6):
                     grading.autograde(course, assignment, students[:1])
                     cold.append(time.perf_counter() - start)
                     cold_cpu.append(meter.seconds() - spent)
+                    _require_full_marks(course, assignment, students[:1])
                     nbgrader_runner.stop()
                     start, spent = time.perf_counter(), meter.seconds()
                     grading.autograde(course, assignment, students[1:])
                     warm.append((time.perf_counter() - start) / class_size)
                     cpu.append((meter.seconds() - spent) / class_size)
+                    _require_full_marks(course, assignment, students[1:])
                     # The same class again, one worker per core: the class's pace.
                     nbgrader_runner.stop()
                     start = time.perf_counter()
                     grading.autograde(course, assignment, students[1:], workers=os.cpu_count() or 1)
                     parallel.append(class_size * 60 / (time.perf_counter() - start))
+                    _require_full_marks(course, assignment, students[1:])
                     peak.append(_largest_grading_peak(course, assignment))
             rows.append((f"release {assignment} (references included)", statistics.median(release), "s"))
             rows.append((f"autograde {assignment}: first notebook, alone", statistics.median(cold), "s"))
@@ -207,6 +222,7 @@ def bench_throughput(repeat, rows, class_size):
                 start = time.perf_counter()
                 grading.autograde(course, assignment, students, workers=count)
                 elapsed = time.perf_counter() - start
+                _require_full_marks(course, assignment, students)
                 results[label] = grading.scores(course, assignment)
                 return elapsed
 
