@@ -70,6 +70,11 @@ def test_kernel_spec_runs_the_launcher_and_interrupts_by_message(tmp_path, monke
         assert spec.interrupt_mode == "message"
 
 
+def test_the_manager_makes_clients_that_know_a_kernel_is_ready_without_waiting_for_silence():
+    # jupyter_client's own client waits for IOPub to fall silent for 0.2 s: about a fifth of 01's notebook.
+    assert type(SandboxKernelManager(kernel_name=sandbox.KERNEL_NAME).client()) is sandbox.ReadyKernelClient
+
+
 def test_launcher_usage_message():
     completed = subprocess.run([sys.executable, "-m", "convcourse.grader.launcher"], capture_output=True, text=True)
     assert completed.returncode != 0 and "usage: python -m convcourse.grader.launcher -f" in completed.stderr

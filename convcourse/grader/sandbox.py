@@ -40,7 +40,7 @@ from pathlib import Path
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import DottedObjectName, Unicode
+from traitlets import DottedObjectName, Type, Unicode
 
 from convcourse.grader.launcher import UNSAFE_VARIABLE, box_environment, setting, unsafe_mode
 
@@ -359,6 +359,9 @@ class SandboxKernelManager(AsyncKernelManager):
 
     runtime = Unicode("numpy", help="Kernel runtime: 'numpy' (no TensorFlow) or 'keras'.").tag(config=True)
     client_class = DottedObjectName("convcourse.grader.sandbox.ReadyKernelClient")
+    # What client() makes: AsyncKernelManager fixes it to AsyncKernelClient by its own default, which a subclass's
+    # client_class does not change (a default fires no observer), so the ready client has to be named here too.
+    client_factory = Type(klass=ReadyKernelClient)
 
     box = None
 
