@@ -91,6 +91,11 @@ def _setup_keras(seed):
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ["TF_DETERMINISTIC_OPS"] = "1"
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    # TensorFlow still runs some CPU ops through oneDNN, which picks the widest vector instructions the processor
+    # has: with AVX-512 some float sums round differently from AVX2's, and after training a weight can differ in
+    # its third decimal (seen: chapter 05's trained filters). Capped at AVX2, every x86 processor from the last
+    # decade computes the same numbers.
+    os.environ["ONEDNN_MAX_CPU_ISA"] = "AVX2"
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
     backend = keras_backend()
     if backend is None or importlib.util.find_spec("keras") is None:
