@@ -96,7 +96,7 @@ def _course_with(assignment, students, folder, timings=None):
 
 def _require_full_marks(course, assignment, students):
     """Every submission here is the solution: a figure from a class that did not earn full marks (no bubblewrap,
-    a broken runtime) times a failure, not grading, so it is refused instead of printed."""
+    a broken runtime) times a failure, not grading, so it is refused instead of printed. Returns the grades."""
     graded = grading.scores(course, assignment, students)
     short = sorted(student for student in students
                    if not graded.get(student) or any(score != top for score, top in graded[student].values()))
@@ -104,6 +104,7 @@ def _require_full_marks(course, assignment, students):
         raise RuntimeError(f"{assignment}: {len(short)} of {len(students)} solution notebooks did not earn full "
                            f"marks (first: {short[0]}), so their timing would not be grading's; is bubblewrap "
                            "installed ('make sandbox') and are the kernel runtimes built ('make runtimes')?")
+    return graded
 
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
@@ -222,8 +223,7 @@ def bench_throughput(repeat, rows, class_size):
                 start = time.perf_counter()
                 grading.autograde(course, assignment, students, workers=count)
                 elapsed = time.perf_counter() - start
-                _require_full_marks(course, assignment, students)
-                results[label] = grading.scores(course, assignment)
+                results[label] = _require_full_marks(course, assignment, students)
                 return elapsed
 
         seconds = _median(repeat, once)

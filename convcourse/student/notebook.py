@@ -93,8 +93,8 @@ def _setup_keras(seed):
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     # TensorFlow still runs some CPU ops through oneDNN, which picks the widest vector instructions the processor
     # has: with AVX-512 some float sums round differently from AVX2's, and after training a weight can differ in
-    # its third decimal (seen: chapter 05's trained filters). Capped at AVX2, every x86 processor from the last
-    # decade computes the same numbers.
+    # its third decimal (seen: chapter 05's trained filters). Capped at AVX2, every x86 processor that has AVX2
+    # computes the same numbers.
     os.environ["ONEDNN_MAX_CPU_ISA"] = "AVX2"
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
     backend = keras_backend()
